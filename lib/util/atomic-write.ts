@@ -11,7 +11,9 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
   const tmp = path.join(dir, `.tmp-${path.basename(target)}-${process.pid}-${Date.now()}`);
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, data);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let written = 0;
+    while (written < bytes.byteLength) written += fs.writeSync(fd, bytes, written);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
