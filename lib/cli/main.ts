@@ -6,6 +6,14 @@ type Register = (program: Command) => void;
 
 const commandModules: Array<() => { register: Register }> = [
   // Order is the order of `--help`.
+  () => require('./commands/data'),
+  () => require('./commands/info'),
+  () => require('./commands/pretrain'),
+  () => require('./commands/probe'),
+  () => require('./commands/train'),
+  () => require('./commands/study'),
+  () => require('./commands/report'),
+  () => require('./commands/notebooks'),
 ];
 
 export function buildProgram(): Command {

@@ -45,7 +45,7 @@ export const sgdCosine: OptimizerConfig = {
   larsEta: 0.001,
 };
 
-export const knnMonitor: KnnMonitorConfig = { k: 200, temperature: 0.1, everyEpochs: 1 };
+export const knnMonitor: KnnMonitorConfig = { k: 200, temperature: 0.1, everyEpochs: 1, bankSize: 0, querySize: 0 };
 
 export const noEarlyStopping: EarlyStoppingConfig = { patience: 0, minDelta: 0 };
 
@@ -73,6 +73,7 @@ export const defaultSupervised: SupervisedConfig = {
   augment: supervisedAugment,
   optimizer: sgdCosine,
   epochs: 100,
+  minSteps: 0,
   batchSize: 128,
   earlyStopping: { patience: 20, minDelta: 0.001 },
   seed: 0,

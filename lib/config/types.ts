@@ -117,6 +117,10 @@ export interface KnnMonitorConfig {
   temperature: number;
   /** run the monitor every this many epochs (and always after the last) */
   everyEpochs: number;
+  /** labelled training images in the monitor's memory bank, drawn class-balanced from the training pool (0 = the whole pool) */
+  bankSize: number;
+  /** validation images the monitor classifies (0 = the whole validation split) */
+  querySize: number;
 }
 
 /** SimCLR pretraining (labels unused). */
@@ -152,6 +156,8 @@ export interface SupervisedConfig {
   augment: SupervisedAugmentConfig;
   optimizer: OptimizerConfig;
   epochs: number;
+  /** at least this many optimizer steps: small labelled subsets get more epochs (epochs = max(epochs, ceil(minSteps / steps per epoch))) */
+  minSteps: number;
   batchSize: number;
   earlyStopping: EarlyStoppingConfig;
   seed: number;

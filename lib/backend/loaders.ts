@@ -1,0 +1,116 @@
+/**
+ * How each compute backend is loaded and made current. Each loader resolves to a one-line
+ * description of what runs, or throws an Error whose message says why the backend is unusable.
+ */
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendName } from '../config/types';
+// Type-only, so loading this file never loads the onnx backend; it still puts the file in the
+// program tslab compiles, which is what lets the require() below find it inside a notebook.
+import type * as OnnxRegister from './onnx/register';
+import { installWasmTrainingKernels } from './wasm-gradients';
+
+/** Makes `name` the current tfjs backend; resolves to what it is, throws with why it is not usable. */
+export async function activateBackend(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'tensorflow': {
+      const binding = loadTensorflowBinding();
+      await useBackend('tensorflow');
+      return `native TensorFlow through ${binding}`;
+    }
+    case 'onnx':
+      loadOnnxBackend();
+      await useBackend('onnx');
+      return 'ONNX Runtime (onnxruntime-node) for the heavy kernels, the cpu kernels for the rest';
+    case 'wasm': {
+      pointWasmAtItsFiles();
+      installWasmTrainingKernels();
+      await useBackend('wasm');
+      const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
+      // Node has no SharedArrayBuffer workers for the threaded build, so XNNPACK runs on one core
+      return `XNNPACK, ${simd}, single-threaded in Node; conv gradients as forward convs (wasm-gradients.ts)`;
+    }
+    case 'cpu':
+      await useBackend('cpu');
+      return 'plain JavaScript kernels (slowest)';
+  }
+}
+
+async function useBackend(name: string): Promise<void> {
+  if (tf.findBackendFactory(name) === null) throw new Error(`no tfjs backend '${name}' is registered`);
+  if (!(await tf.setBackend(name))) throw new Error('initialisation failed (see the tfjs warning above)');
+  await tf.ready();
+}
+
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+/** Requires the first loadable native binding; returns its name@version. */
+function loadTensorflowBinding(): string {
+  const problems: string[] = [];
+  let onlyAbsent = true;
+  for (const name of TENSORFLOW_PACKAGES) {
+    const manifest = readManifest(name);
+    if (manifest === null) continue;
+    if (manifest.name !== name) {
+      // danfojs-node's override installs @tensorflow/tfjs under this name
+      problems.push(`${name} here is an npm alias of ${manifest.name}, not the native binding`);
+      continue;
+    }
+    onlyAbsent = false;
+    try {
+      require(name);
+    } catch (error) {
+      problems.push(`${name} ${manifest.version} failed to load: ${firstLine(error)}`);
+      continue;
+    }
+    if (tf.findBackendFactory('tensorflow') === null) {
+      problems.push(`${name} ${manifest.version} registered no backend with @tensorflow/tfjs ${tf.version_core} (versions must match)`);
+      continue;
+    }
+    return `${name} ${manifest.version}`;
+  }
+  if (onlyAbsent) {
+    const why = problems.length > 0 ? `; ${problems.join('; ')}` : '';
+    throw new Error(
+      `not installed (optional dependency; needs @tensorflow/tfjs-node or -gpu ${tf.version_core}, ` +
+        `whose install downloads the native TensorFlow library${why})`,
+    );
+  }
+  throw new Error(problems.join('; '));
+}
+
+/** The package.json of an installed package, or null when it is not installed. */
+function readManifest(name: string): { name: string; version: string } | null {
+  try {
+    return require(`${name}/package.json`) as { name: string; version: string };
+  } catch {
+    return null;
+  }
+}
+
+function loadOnnxBackend(): void {
+  let register: typeof OnnxRegister;
+  try {
+    // required lazily, so a broken onnx backend costs only itself: selection moves on to wasm
+    register = require('./onnx/register') as typeof OnnxRegister;
+  } catch (error) {
+    throw new Error(`lib/backend/onnx/register could not be loaded: ${firstLine(error)}`);
+  }
+  register.registerOnnxBackend(); // throws with the reason when onnxruntime-node is unusable
+}
+
+let wasmPathsSet = false;
+
+/** Points the wasm backend at the .wasm binaries in node_modules, whatever the working directory. */
+function pointWasmAtItsFiles(): void {
+  if (wasmPathsSet) return;
+  // the Node entry point sits in dist/ beside tfjs-backend-wasm{,-simd,-threaded-simd}.wasm
+  setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  wasmPathsSet = true;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0];
+}

@@ -1,0 +1,209 @@
+/**
+ * ONNX graphs for 2-D convolutions on NHWC tensors (the tfjs layout). Three routes, fastest
+ * first: NCHWc with a blocked input (ReorderInput reads NHWC directly), NCHWc with a plain NCHW
+ * input (fewer channels than a block, e.g. RGB), and ONNX's standard Conv between transposes.
+ * The filter gradient is a sum of per-tap matrix products, which needs no layout change at all.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { activationNodes } from './activation';
+import { NCHWC_DOMAIN, roundUp } from './layout';
+import type { ConstSpec, GraphSpec, NodeSpec, ValueSpec } from './proto';
+
+/** Geometry of one convolution, tfjs conventions (NHWC), explicit padding. */
+export interface ConvGeometry {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strides: [number, number];
+  dilations: [number, number];
+  /** zero padding, pixels: [top, left, bottom, right] */
+  pads: [number, number, number, number];
+}
+
+/** How the input reaches the convolution, which also fixes the filter layout. */
+export type ConvRoute = 'nchwc-blocked' | 'nchwc-nchw' | 'plain';
+
+/** Chooses the route for `inChannels` input channels and NCHWc block size `block`. */
+export function chooseRoute(inChannels: number, block: number): ConvRoute {
+  if (inChannels < block) return 'nchwc-nchw';
+  // ReorderInput pads channels up to a block but handles only multiples of 4.
+  if (inChannels % 4 === 0) return 'nchwc-blocked';
+  return 'plain';
+}
+
+/** Extra work around the convolution. */
+export interface ConvExtras {
+  /** zeros inserted between input pixels (the input gradient of a strided convolution) */
+  inputDilation?: [number, number];
+  /** a bias input 'b' (length outChannels rounded up to a block on the NCHWc routes) */
+  bias?: boolean;
+  /** activation of the output (default linear) */
+  activation?: tf.fused.Activation;
+  leakyreluAlpha?: number;
+  /** shape of the PReLU slopes, input 'prelu' (activation 'prelu') */
+  preluShape?: number[];
+}
+
+/** The filter shape the graph input 'w' must have on `route`. */
+export function filterShape(g: ConvGeometry, route: ConvRoute, block: number): number[] {
+  const { inChannels, outChannels, filterHeight, filterWidth } = g;
+  if (route === 'plain') return [outChannels, inChannels, filterHeight, filterWidth];
+  const inDim = route === 'nchwc-blocked' ? roundUp(inChannels, block) : inChannels;
+  return [roundUp(outChannels, block), inDim, filterHeight, filterWidth];
+}
+
+/**
+ * Graph: x [N, H, W, Ci] (NHWC), w (layout of `route`), optional b -> y [N, Ho, Wo, Co] (NHWC).
+ * With `inputDilation` [sh, sw], H and W are the undilated sizes; the convolution sees H*sh rows.
+ */
+export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extras: ConvExtras = {}): GraphSpec {
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = g;
+  const nodes: NodeSpec[] = [];
+  const consts: ConstSpec[] = [];
+  let x = 'x';
+
+  if (extras.inputDilation && (extras.inputDilation[0] > 1 || extras.inputDilation[1] > 1)) {
+    const [sh, sw] = extras.inputDilation;
+    // [N, H, W, C] -> [N, H, 1, W, 1, C] -> pad -> [N, H, sh, W, sw, C] -> [N, H*sh, W*sw, C]
+    consts.push(
+      { name: 'dil_shape6', type: 'int64', shape: [6], values: [batch, inHeight, 1, inWidth, 1, inChannels] },
+      { name: 'dil_pads', type: 'int64', shape: [12], values: [0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1, 0] },
+      { name: 'dil_shape4', type: 'int64', shape: [4], values: [batch, inHeight * sh, inWidth * sw, inChannels] },
+    );
+    nodes.push(
+      { op: 'Reshape', inputs: [x, 'dil_shape6'], outputs: ['dil6'] },
+      { op: 'Pad', inputs: ['dil6', 'dil_pads'], outputs: ['dil_padded'] },
+      { op: 'Reshape', inputs: ['dil_padded', 'dil_shape4'], outputs: ['dilated'] },
+    );
+    x = 'dilated';
+  }
+
+  const attrs = {
+    kernel_shape: [g.filterHeight, g.filterWidth],
+    strides: g.strides,
+    dilations: g.dilations,
+    pads: g.pads,
+  };
+  const convInputs = (input: string) => (extras.bias ? [input, 'w', 'b'] : [input, 'w']);
+  const activation = extras.activation ?? 'linear';
+  // The NCHWc kernel applies ReLU itself; other activations follow as ONNX nodes on NHWC.
+  const fusedRelu = route !== 'plain' && activation === 'relu';
+  const y = activation === 'linear' || fusedRelu ? 'y' : 'y_linear';
+
+  if (route === 'plain') {
+    nodes.push(
+      { op: 'Transpose', inputs: [x], outputs: ['x_nchw'], attrs: { perm: [0, 3, 1, 2] } },
+      { op: 'Conv', inputs: convInputs('x_nchw'), outputs: ['y_nchw'], attrs },
+      { op: 'Transpose', inputs: ['y_nchw'], outputs: [y], attrs: { perm: [0, 2, 3, 1] } },
+    );
+  } else {
+    if (route === 'nchwc-blocked') {
+      nodes.push({ op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['x_blocked'], attrs: { channels_last: 1 } });
+      x = 'x_blocked';
+    } else {
+      nodes.push({ op: 'Transpose', inputs: [x], outputs: ['x_nchw'], attrs: { perm: [0, 3, 1, 2] } });
+      x = 'x_nchw';
+    }
+    nodes.push(
+      { op: 'Conv', domain: NCHWC_DOMAIN, inputs: convInputs(x), outputs: ['y_blocked'], attrs: fusedRelu ? { ...attrs, activation: 'Relu' } : attrs },
+      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: [y], attrs: { channels_last: 1, channels: outChannels } },
+    );
+  }
+  if (y !== 'y') {
+    const act = activationNodes(activation, y, 'y', extras.leakyreluAlpha);
+    if (act === undefined) throw new Error(`unsupported activation ${activation}`);
+    nodes.push(...act.nodes);
+    consts.push(...act.consts);
+  }
+
+  const inputs: ValueSpec[] = [
+    { name: 'x', type: 'float', shape: [batch, inHeight, inWidth, inChannels] },
+    { name: 'w', type: 'float', shape: filterShape(g, route, block) },
+  ];
+  if (extras.bias) {
+    inputs.push({ name: 'b', type: 'float', shape: [route === 'plain' ? outChannels : roundUp(outChannels, block)] });
+  }
+  if (extras.preluShape) inputs.push({ name: 'prelu', type: 'float', shape: extras.preluShape });
+  return {
+    nodes,
+    consts,
+    inputs,
+    outputs: [{ name: 'y', type: 'float', shape: [batch, outHeight, outWidth, outChannels] }],
+  };
+}
+
+/**
+ * Graph of the filter gradient: x [N, H, W, Ci], dy [N, Ho, Wo, Co] -> dw [kh, kw, Ci, Co].
+ * For each filter tap (ky, kx), the input pixels it touched form a strided slice of the padded
+ * input, and dw[ky, kx] = slice^T dy, a [Ci, N*Ho*Wo] x [N*Ho*Wo, Co] product; NHWC keeps both
+ * operands contiguous, so no transposes are needed.
+ */
+export function filterGradGraph(g: ConvGeometry): GraphSpec {
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
+  const [sh, sw] = g.strides;
+  const [top, left] = g.pads;
+  const rows = batch * outHeight * outWidth;
+  // The padded input must hold the last tap's last sample; extra rows of padding are never read.
+  const bottom = Math.max(0, (outHeight - 1) * sh + filterHeight - inHeight - top);
+  const right = Math.max(0, (outWidth - 1) * sw + filterWidth - inWidth - left);
+  const nodes: NodeSpec[] = [];
+  const consts: ConstSpec[] = [
+    { name: 'rows_x', type: 'int64', shape: [2], values: [rows, inChannels] },
+    { name: 'rows_dy', type: 'int64', shape: [2], values: [rows, outChannels] },
+    { name: 'axes', type: 'int64', shape: [2], values: [1, 2] },
+    { name: 'steps', type: 'int64', shape: [2], values: [sh, sw] },
+    { name: 'dw_shape', type: 'int64', shape: [4], values: [filterHeight, filterWidth, inChannels, outChannels] },
+  ];
+  nodes.push({ op: 'Reshape', inputs: ['dy', 'rows_dy'], outputs: ['dy_rows'] }); // [N*Ho*Wo, Co]
+
+  let padded = 'x';
+  if (top > 0 || left > 0 || bottom > 0 || right > 0) {
+    consts.push({ name: 'pads', type: 'int64', shape: [8], values: [0, top, left, 0, 0, bottom, right, 0] });
+    nodes.push({ op: 'Pad', inputs: ['x', 'pads'], outputs: ['x_padded'] });
+    padded = 'x_padded';
+  }
+  const wholeInput = filterHeight === 1 && filterWidth === 1 && sh === 1 && sw === 1 && outHeight === inHeight && outWidth === inWidth;
+  const taps: string[] = [];
+  for (let ky = 0; ky < filterHeight; ky++) {
+    for (let kx = 0; kx < filterWidth; kx++) {
+      const tap = `${ky}_${kx}`;
+      let source = padded;
+      if (!wholeInput) {
+        consts.push(
+          { name: `start_${tap}`, type: 'int64', shape: [2], values: [ky, kx] },
+          { name: `end_${tap}`, type: 'int64', shape: [2], values: [ky + (outHeight - 1) * sh + 1, kx + (outWidth - 1) * sw + 1] },
+        );
+        nodes.push({ op: 'Slice', inputs: [padded, `start_${tap}`, `end_${tap}`, 'axes', 'steps'], outputs: [`x_${tap}`] });
+        source = `x_${tap}`; // [N, Ho, Wo, Ci]
+      }
+      nodes.push(
+        { op: 'Reshape', inputs: [source, 'rows_x'], outputs: [`rows_${tap}`] }, // [N*Ho*Wo, Ci]
+        { op: 'Gemm', inputs: [`rows_${tap}`, 'dy_rows'], outputs: [`dw_${tap}`], attrs: { transA: 1 } }, // [Ci, Co]
+      );
+      taps.push(`dw_${tap}`);
+    }
+  }
+  if (taps.length === 1) {
+    nodes.push({ op: 'Reshape', inputs: [taps[0], 'dw_shape'], outputs: ['dw'] });
+  } else {
+    nodes.push(
+      { op: 'Concat', inputs: taps, outputs: ['dw_taps'], attrs: { axis: 0 } }, // [kh*kw*Ci, Co]
+      { op: 'Reshape', inputs: ['dw_taps', 'dw_shape'], outputs: ['dw'] },
+    );
+  }
+  return {
+    nodes,
+    consts,
+    inputs: [
+      { name: 'x', type: 'float', shape: [batch, inHeight, inWidth, inChannels] },
+      { name: 'dy', type: 'float', shape: [batch, outHeight, outWidth, outChannels] },
+    ],
+    outputs: [{ name: 'dw', type: 'float', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
+  };
+}

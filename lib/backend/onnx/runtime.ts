@@ -1,0 +1,132 @@
+/**
+ * Synchronous access to ONNX Runtime. tfjs kernels must return synchronously, but the public
+ * `InferenceSession.run` of onnxruntime-node is async; underneath, its native binding runs
+ * synchronously, so this module talks to the binding directly, shaping feeds, fetches and options
+ * the way onnxruntime-node's own backend.js does.
+ */
+import * as os from 'os';
+import { encodeModel, type GraphSpec } from './proto';
+
+/** Typed arrays that cross the boundary (float32 for data, int32/int64 rarely). */
+export type OrtData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+
+/** A tensor handed to or returned by the native binding. */
+interface NativeTensor {
+  readonly type: string;
+  readonly data: OrtData;
+  readonly dims: readonly number[];
+}
+
+type TensorConstructor = new (type: string, data: OrtData, dims: readonly number[]) => NativeTensor;
+
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
+  run(feeds: Record<string, NativeTensor>, fetches: Record<string, null>, options: object): Record<string, NativeTensor>;
+  dispose(): void;
+}
+
+interface NativeBinding {
+  InferenceSession: new () => NativeSession;
+}
+
+/** Threading of every session. */
+export interface OrtThreading {
+  /** intra-op threads per session (default: the machine's logical cores) */
+  threads: number;
+  /** let idle pool threads spin waiting for work (faster on an idle machine, wasteful on a busy one) */
+  spinning: boolean;
+}
+
+/** One input of a run: a name in the graph, data and shape. */
+export interface Feed {
+  name: string;
+  data: OrtData;
+  dims: readonly number[];
+}
+
+/** ONNX Runtime loaded and ready: a cache of one session per graph key. */
+export class OrtRuntime {
+  private readonly sessions = new Map<string, NativeSession>();
+
+  constructor(
+    private readonly binding: NativeBinding,
+    private readonly Tensor: TensorConstructor,
+    readonly threading: OrtThreading,
+  ) {}
+
+  /** Number of distinct graphs compiled so far. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Runs the graph cached under `key` (built by `build` on first use) and returns its outputs in
+   * the order of `outputs`. Every graph input must be fed.
+   */
+  run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: readonly string[]): OrtData[] {
+    let session = this.sessions.get(key);
+    if (session === undefined) {
+      session = this.createSession(build());
+      this.sessions.set(key, session);
+    }
+    const nativeFeeds: Record<string, NativeTensor> = {};
+    for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), feed.data, feed.dims);
+    const fetches: Record<string, null> = {};
+    for (const name of outputs) fetches[name] = null;
+    const results = session.run(nativeFeeds, fetches, {});
+    return outputs.map((name) => results[name].data);
+  }
+
+  /** Releases every cached session. */
+  dispose(): void {
+    for (const session of this.sessions.values()) session.dispose();
+    this.sessions.clear();
+  }
+
+  private createSession(graph: GraphSpec): NativeSession {
+    const model = encodeModel(graph);
+    const session = new this.binding.InferenceSession();
+    session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+      intraOpNumThreads: this.threading.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
+      extra: { session: { intra_op: { allow_spinning: this.threading.spinning ? '1' : '0' } } },
+    });
+    return session;
+  }
+}
+
+function tensorType(data: OrtData): string {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof BigInt64Array) return 'int64';
+  return 'bool';
+}
+
+/** Logical cores of this machine. */
+export function defaultThreadCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+/**
+ * Loads onnxruntime-node's native binding. Throws an Error that says why when the package is
+ * missing or its native library does not load on this platform.
+ */
+export function loadOrtRuntime(threading: OrtThreading): OrtRuntime {
+  let bindingModule: { binding: NativeBinding; initOrt: () => void };
+  let common: { Tensor: TensorConstructor };
+  try {
+    // Required lazily: onnxruntime-node is an optional dependency.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    bindingModule = require('onnxruntime-node/dist/binding');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    common = require('onnxruntime-common');
+    bindingModule.initOrt();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new Error(`onnxruntime-node is not usable here (${reason}); install it with \`npm install onnxruntime-node\` or use another backend`);
+  }
+  return new OrtRuntime(bindingModule.binding, common.Tensor, threading);
+}

@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { getPreset } from '../../config/presets';
+import { installStopHandler, prepareContext } from '../../experiments/context';
+import { runStudy } from '../../experiments/study';
+import { buildReport } from '../../report/build-report';
+import { progressHooks } from '../../train/progress';
+import { ensureData } from '../../data';
+import { parseBackend } from '../options';
+import { defaultPresetName } from './default-preset';
+
+interface StudyCommandOptions {
+  preset: string;
+  backend?: string;
+  dataDir: string;
+  from?: string;
+  results: string;
+  runs: string;
+  figures: string;
+  readme: string;
+  report: boolean;
+  png: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('study')
+    .description('the whole study: data, SimCLR pretraining and ablation, kNN / linear probe / fine-tuning at N% labels, supervised baselines, random-encoder floor, figures, tables and the README results; finished runs are skipped, interrupted ones resume')
+    .option('--preset <name>', 'smoke, quick, cpu or paper', defaultPresetName())
+    .option('--backend <name>', 'tensorflow, onnx, wasm or cpu (default: fastest available)')
+    .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin', 'data')
+    .option('--from <path>', 'import CIFAR-10 from a local .tar.gz or folder when data/ has none (also CIFAR_SSL_DATA_FROM)')
+    .option('--results <dir>', 'records, histories and summaries go to <dir>/<preset>', 'results')
+    .option('--runs <dir>', 'checkpoints go to <dir>/<preset>', 'runs')
+    .option('--figures <dir>', 'figures folder', 'figures')
+    .option('--readme <file>', 'README whose results section is regenerated', 'README.md')
+    .option('--no-report', 'skip the analysis step (figures, tables, README)')
+    .option('--no-png', 'write interactive HTML figures only')
+    .action(async (options: StudyCommandOptions) => {
+      const preset = getPreset(options.preset);
+      const started = Date.now();
+      await ensureData(options.dataDir, { from: options.from });
+      const context = await prepareContext({ ...preset.data, root: options.dataDir }, parseBackend(options.backend));
+      const stop = installStopHandler();
+      try {
+        await runStudy({
+          preset: { ...preset, data: { ...preset.data, root: options.dataDir } },
+          context,
+          resultsRoot: options.results,
+          runsRoot: options.runs,
+          hooks: (label) => progressHooks(label),
+          log: (line) => console.log(line),
+          stop,
+        });
+      } finally {
+        stop.remove();
+      }
+      if (options.report) {
+        await buildReport({ preset: preset.name, resultsRoot: options.results, figuresDir: options.figures, readme: options.readme, png: options.png, data: context.data });
+      }
+      console.log(`study ${preset.name} done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+    });
+}

@@ -1,0 +1,265 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { configHash } from '../config/hash';
+import type { StudyPreset } from '../config/presets';
+import type { PretrainConfig, SupervisedConfig } from '../config/types';
+import { type FeatureCache, computeFeatureCache } from '../eval/feature-cache';
+import { makeEncoder } from '../models/make-encoder';
+import type { Encoder } from '../models/types';
+import type { LoopHooks } from '../train/loop';
+import { pretrain } from '../train/pretrain';
+import { type SupervisedResult, initialEncoder, trainSupervised } from '../train/supervised';
+import { writeJsonAtomic } from '../util/atomic-write';
+import { Rng, mixSeed } from '../util/random';
+import type { RunContext } from './context';
+import { knnTestReport } from './knn-eval';
+import type { Method, RunRecord } from './records';
+import { ResultsStore } from './results-store';
+
+export interface StudyOptions {
+  preset: StudyPreset;
+  context: RunContext;
+  /** results/<preset> lives here (committed records, histories, summaries) */
+  resultsRoot: string;
+  /** runs/<preset> lives here (checkpoints; not committed) */
+  runsRoot: string;
+  hooks: (label: string) => LoopHooks;
+  log: (line: string) => void;
+  stop?: { requested: boolean };
+}
+
+/** One pretraining run of the study, as the report reads it. */
+export interface PretrainSummary {
+  name: 'pretrain' | 'ablation-fixed-subset' | 'ablation-fresh-subset';
+  /** copy of the run's history in results/ */
+  runDir: string;
+  sampling: PretrainConfig['sampling'];
+  epochs: number;
+  steps: number;
+  wallSeconds: number;
+  imagesPerSecond: number;
+  finalKnnAccuracy: number | null;
+  configHash: string;
+}
+
+const pctOf = (fraction: number): number => Math.round(fraction * 10000) / 100;
+
+/** The steps of the study; each can run alone (a notebook runs one or two), in this order. */
+export interface Study {
+  /** 2. SimCLR pretraining and the dynamic-sampling ablation; returns the main encoder's folder */
+  pretraining(): Promise<string>;
+  /** 3. kNN and linear probe of the SSL encoder (and of the ablation encoders) at every label percentage */
+  probes(): Promise<void>;
+  /** 4. fine-tuning of the SSL encoder */
+  fineTuning(): Promise<void>;
+  /** 5. the same architecture and the basic CNN trained from scratch */
+  baselines(): Promise<void>;
+  /** 6. linear probe of a randomly initialised encoder */
+  randomFloor(): Promise<void>;
+  /** writes results/<preset>/study.json (preset, backend, data, machine, wall time) */
+  finish(): void;
+  readonly resultsDir: string;
+  records(): RunRecord[];
+}
+
+/**
+ * The whole study at one preset, in order: SimCLR pretraining and the dynamic-sampling ablation;
+ * kNN and linear probes of the SSL encoder at every label percentage; fine-tuning; the same
+ * architecture and the basic CNN from scratch; a linear probe of a random encoder. Each finished
+ * run leaves one record in results/<preset>/; runs already recorded under the same configuration
+ * are skipped and interrupted ones resume, so re-running is safe.
+ */
+export async function runStudy(options: StudyOptions): Promise<void> {
+  const study = createStudy(options);
+  await study.pretraining();
+  await study.probes();
+  await study.fineTuning();
+  await study.baselines();
+  await study.randomFloor();
+  study.finish();
+}
+
+export function createStudy(options: StudyOptions): Study {
+  const { preset, context, log } = options;
+  const data = context.data;
+  const resultsDir = path.join(options.resultsRoot, preset.name);
+  const runsDir = path.join(options.runsRoot, preset.name);
+  const store = new ResultsStore(resultsDir);
+  const started = Date.now();
+  const backend = context.backend.chosen;
+  const fingerprint = data.dataset.fingerprint;
+
+  const archiveRun = (runDir: string, name: string): string => {
+    const target = path.join(resultsDir, 'runs', name);
+    fs.mkdirSync(target, { recursive: true });
+    for (const file of ['history.jsonl', 'step-lr.json', 'result.json']) {
+      const source = path.join(runDir, file);
+      if (fs.existsSync(source)) fs.copyFileSync(source, path.join(target, file));
+    }
+    return target;
+  };
+
+  // 1-2. Pretraining and the dynamic-sampling ablation.
+  const pretrainingsFile = path.join(resultsDir, 'pretraining.json');
+  const pretrainings: PretrainSummary[] = fs.existsSync(pretrainingsFile) ? (JSON.parse(fs.readFileSync(pretrainingsFile, 'utf8')) as PretrainSummary[]) : [];
+  const runPretraining = async (name: PretrainSummary['name'], config: PretrainConfig): Promise<string> => {
+    const runDir = path.join(runsDir, name);
+    log(`== ${name}: ${config.epochs} epochs, sampling ${config.sampling.mode} (${config.sampling.fraction}), encoder ${config.encoder.kind} width ${config.encoder.width}`);
+    const result = await pretrain(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop });
+    result.encoder.dispose();
+    const last = result.loop.history.epochs[result.loop.history.epochs.length - 1];
+    const index = pretrainings.findIndex((p) => p.name === name);
+    if (index >= 0) pretrainings.splice(index, 1);
+    pretrainings.push({
+      name, runDir: archiveRun(runDir, name), sampling: config.sampling, epochs: result.loop.epochsRun,
+      steps: last?.steps ?? 0, wallSeconds: result.loop.wallSeconds, imagesPerSecond: result.loop.imagesPerSecond,
+      finalKnnAccuracy: last?.knnAccuracy ?? null, configHash: configHash(config),
+    });
+    writeJsonAtomic(pretrainingsFile, pretrainings);
+    return result.encoderDir;
+  };
+  const encoderDir = path.join(runsDir, 'pretrain', 'encoder');
+  const ablationRuns = preset.ablation === null ? [] : (['fixed-subset', 'fresh-subset'] as const).map((mode) => ({
+    name: `ablation-${mode}` as const,
+    method: `simclr-${mode}-linear` as Method,
+    config: { ...preset.pretrain, epochs: preset.ablation!.epochs, sampling: { mode, fraction: preset.ablation!.fraction } } as PretrainConfig,
+    encoderDir: path.join(runsDir, `ablation-${mode}`, 'encoder'),
+  }));
+
+  const record = (method: Method, config: SupervisedConfig, runDir: string, result: SupervisedResult, name: string): RunRecord => ({
+    method,
+    labelPct: pctOf(config.labelFraction),
+    seed: config.seed,
+    preset: preset.name,
+    testAccuracy: result.test.accuracy,
+    macroPrecision: result.test.macroPrecision,
+    macroRecall: result.test.macroRecall,
+    macroF1: result.test.macroF1,
+    perClassF1: result.test.perClass.map((c) => c.f1),
+    confusion: result.test.confusion,
+    valAccuracy: result.valAccuracy,
+    convergenceEpoch: result.convergenceEpoch,
+    selectedEpoch: result.loop.selectedEpoch,
+    epochsRun: result.loop.epochsRun,
+    wallSeconds: result.loop.wallSeconds,
+    imagesPerSecond: result.loop.imagesPerSecond,
+    backend,
+    configHash: configHash(config),
+    runDir: archiveRun(runDir, name),
+    dataFingerprint: fingerprint,
+  });
+
+  const supervisedRun = async (method: Method, config: SupervisedConfig, featureCache?: () => FeatureCache): Promise<void> => {
+    const pct = pctOf(config.labelFraction);
+    if (store.find(method, pct, config.seed, configHash(config))) {
+      log(`== ${method} ${pct}% seed ${config.seed}: already recorded, skipped`);
+      return;
+    }
+    const name = `${method}-${pct}pct-seed${config.seed}`;
+    log(`== ${name}`);
+    const runDir = path.join(runsDir, name);
+    const result = await trainSupervised(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, featureCache: featureCache?.() });
+    store.put(record(method, config, runDir, result, name));
+    log(`   test accuracy ${(100 * result.test.accuracy).toFixed(2)}%  (best validation ${(100 * result.valAccuracy).toFixed(2)}%, epoch ${result.loop.selectedEpoch})`);
+  };
+
+  /** Features of a frozen encoder, extracted on first use and shared by its probes. */
+  const lazyFeatures = (encoderFactory: () => Encoder): (() => FeatureCache) => {
+    let cache: FeatureCache | null = null;
+    return () => {
+      if (!cache) {
+        const encoder = encoderFactory();
+        cache = computeFeatureCache(encoder, data);
+        encoder.dispose();
+      }
+      return cache;
+    };
+  };
+  const loadEncoder = (dir: string) => () => initialEncoder({ ...preset.probe, init: dir }, new Rng(0));
+  const sslFeatures = lazyFeatures(loadEncoder(encoderDir));
+
+  const pretraining = async (): Promise<string> => {
+    await runPretraining('pretrain', preset.pretrain);
+    for (const run of ablationRuns) await runPretraining(run.name, run.config);
+    return encoderDir;
+  };
+
+  // 3. kNN and linear probe of the SSL encoder.
+  const probes = async (): Promise<void> => {
+  for (const pct of preset.labelPcts) {
+    for (const seed of preset.probeSeeds) {
+      const labelled = data.splits.labelled(pct / 100, seed);
+      const knnHash = configHash({ knn: preset.pretrain.knn, encoder: configHash(preset.pretrain), pct, seed });
+      if (!store.find('simclr-knn', pct, seed, knnHash)) {
+        const start = Date.now();
+        const report = knnTestReport(sslFeatures(), data, labelled, preset.pretrain.knn);
+        store.put({
+          method: 'simclr-knn', labelPct: pct, seed, preset: preset.name, testAccuracy: report.accuracy,
+          macroPrecision: report.macroPrecision, macroRecall: report.macroRecall, macroF1: report.macroF1,
+          perClassF1: report.perClass.map((c) => c.f1), confusion: report.confusion, valAccuracy: NaN,
+          convergenceEpoch: null, selectedEpoch: null, epochsRun: 0, wallSeconds: (Date.now() - start) / 1000,
+          imagesPerSecond: 0, backend, configHash: knnHash, runDir: '', dataFingerprint: fingerprint,
+        });
+        log(`== simclr-knn ${pct}% seed ${seed}: test accuracy ${(100 * report.accuracy).toFixed(2)}%`);
+      }
+      await supervisedRun('simclr-linear', { ...preset.probe, init: encoderDir, labelFraction: pct / 100, seed }, sslFeatures);
+    }
+  }
+  for (const run of ablationRuns) {
+    await supervisedRun(run.method, { ...preset.probe, init: run.encoderDir, labelFraction: 1, seed: preset.probeSeeds[0] }, lazyFeatures(loadEncoder(run.encoderDir)));
+  }
+  };
+
+  // 4. Fine-tuning.
+  const fineTuning = async (): Promise<void> => {
+    for (const pct of preset.labelPcts) {
+      for (const seed of preset.trainSeeds) {
+        await supervisedRun('simclr-finetune', { ...preset.finetune, init: encoderDir, labelFraction: pct / 100, seed });
+      }
+    }
+  };
+
+  // 5. The same architecture and the basic CNN from scratch.
+  const baselines = async (): Promise<void> => {
+    for (const pct of preset.labelPcts) {
+      for (const seed of preset.trainSeeds) {
+        await supervisedRun('supervised-resnet', { ...preset.scratch, labelFraction: pct / 100, seed });
+        if (pct === 100 || preset.basicCnnAtAllPcts) {
+          await supervisedRun('supervised-cnn', { ...preset.basicCnn, labelFraction: pct / 100, seed });
+        }
+      }
+    }
+  };
+
+  // 6. The floor: a linear probe of a randomly initialised encoder.
+  const randomFloor = async (): Promise<void> => {
+    const randomFeatures = lazyFeatures(() => makeEncoder(preset.pretrain.encoder, new Rng(mixSeed(preset.probeSeeds[0], 0x5eed))));
+    for (const pct of preset.labelPcts) {
+      await supervisedRun('random-linear', { ...preset.probe, init: 'scratch', labelFraction: pct / 100, seed: preset.probeSeeds[0] }, randomFeatures);
+    }
+  };
+
+  const finish = (): void => {
+  const previous = readStudyMeta(resultsDir);
+  writeJsonAtomic(path.join(resultsDir, 'study.json'), {
+    preset: preset.name,
+    description: preset.description,
+    backend,
+    dataFingerprint: fingerprint,
+    runs: store.all().length,
+    // Wall time of all study sessions that produced these results (a resumed study adds up).
+    wallSeconds: (previous?.wallSeconds ?? 0) + (Date.now() - started) / 1000,
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    presetConfig: preset,
+  });
+  };
+
+  return { pretraining, probes, fineTuning, baselines, randomFloor, finish, resultsDir, records: () => store.all() };
+}
+
+function readStudyMeta(dir: string): { wallSeconds: number } | null {
+  const file = path.join(dir, 'study.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { wallSeconds: number }) : null;
+}

@@ -1,0 +1,125 @@
+/**
+ * Layer primitives as plain functions over named variables: each factory registers its variables
+ * under a stable path in a `ModuleVariables` and returns the forward function.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../util/random';
+
+/** The two variable maps of a module while it is being built (see `Module` in types.ts). */
+export interface ModuleVariables {
+  trainable: Map<string, tf.Variable>;
+  state: Map<string, tf.Variable>;
+}
+
+export function emptyVariables(): ModuleVariables {
+  return { trainable: new Map(), state: new Map() };
+}
+
+/** Releases every variable of the maps. */
+export function disposeVariables(vars: ModuleVariables): void {
+  for (const v of vars.trainable.values()) v.dispose();
+  for (const v of vars.state.values()) v.dispose();
+}
+
+function addVariable(vars: ModuleVariables, path: string, value: tf.Tensor, trainable: boolean): tf.Variable {
+  if (vars.trainable.has(path) || vars.state.has(path)) throw new Error(`variable path "${path}" is used twice`);
+  // The tf name stays automatic: tfjs names are global, and two models may share paths.
+  const variable = tf.variable(value, trainable);
+  value.dispose();
+  (trainable ? vars.trainable : vars.state).set(path, variable);
+  return variable;
+}
+
+/** Normal values with std = gain / sqrt(fanIn) from the seeded Rng (He-normal for gain sqrt(2)). */
+function scaledNormal(shape: number[], fanIn: number, gain: number, rng: Rng): tf.Tensor {
+  const std = gain / Math.sqrt(fanIn);
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) values[i] = rng.normal() * std;
+  return tf.tensor(values, shape);
+}
+
+export interface Conv2dOptions {
+  inChannels: number;
+  outChannels: number;
+  /** square kernel side, pixels (odd) */
+  kernelSize: number;
+  stride: number;
+}
+
+/**
+ * 2-D convolution without bias (batch norm follows every convolution here), He-normal weights,
+ * zero padding (kernelSize - 1) / 2 on every side as in PyTorch, so a stride-2 3x3 convolution and
+ * its 1x1 shortcut sample the same pixel centres. Kernel [k, k, in, out]; x [B, H, W, in].
+ */
+export function conv2d(vars: ModuleVariables, path: string, opts: Conv2dOptions, rng: Rng) {
+  const { inChannels, outChannels, kernelSize, stride } = opts;
+  const fanIn = kernelSize * kernelSize * inChannels;
+  const kernel = addVariable(
+    vars, `${path}.kernel`,
+    scaledNormal([kernelSize, kernelSize, inChannels, outChannels], fanIn, Math.SQRT2, rng), true,
+  );
+  const pad = (kernelSize - 1) / 2;
+  return (x: tf.Tensor4D): tf.Tensor4D => tf.conv2d(x, kernel as tf.Tensor4D, stride, pad);
+}
+
+/** Batch-norm constants: running statistics follow momentum x old + (1 - momentum) x batch. */
+export const BN_MOMENTUM = 0.9;
+export const BN_EPSILON = 1e-5;
+
+/**
+ * Batch norm over the last axis of x ([B, C] or [B, H, W, C]). Training: normalise with the batch
+ * moments and update the running mean and (unbiased) variance; inference: use the running ones.
+ * Trainable gamma, beta [C]; state runningMean, runningVar [C].
+ */
+export function batchNorm(vars: ModuleVariables, path: string, channels: number) {
+  const gamma = addVariable(vars, `${path}.gamma`, tf.ones([channels]), true);
+  const beta = addVariable(vars, `${path}.beta`, tf.zeros([channels]), true);
+  const runningMean = addVariable(vars, `${path}.runningMean`, tf.zeros([channels]), false);
+  const runningVar = addVariable(vars, `${path}.runningVar`, tf.ones([channels]), false);
+
+  return <T extends tf.Tensor>(x: T, training: boolean): T => {
+    let mean: tf.Tensor = runningMean;
+    let variance: tf.Tensor = runningVar;
+    if (training) {
+      const axes = x.shape.slice(0, -1).map((_, i) => i);
+      ({ mean, variance } = tf.moments(x, axes));
+      const n = x.size / channels;
+      const batchMean = mean;
+      const batchVar = variance;
+      tf.tidy(() => {
+        const unbiased = n > 1 ? tf.mul(batchVar, n / (n - 1)) : batchVar;
+        runningMean.assign(tf.add(tf.mul(runningMean, BN_MOMENTUM), tf.mul(batchMean, 1 - BN_MOMENTUM)));
+        runningVar.assign(tf.add(tf.mul(runningVar, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+      });
+    }
+    // y = (x - mean) / sqrt(var + eps) * gamma + beta, folded into one scale and one shift per channel.
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON))); // [C]
+    const shift = tf.sub(beta, tf.mul(mean, scale)); // [C]
+    return tf.add(tf.mul(x, scale), shift) as T;
+  };
+}
+
+export interface DenseOptions {
+  inDim: number;
+  outDim: number;
+  /** add a bias (leave it out when batch norm follows) */
+  bias: boolean;
+  /** weight std = gain / sqrt(inDim): sqrt(2) before a ReLU, 1 otherwise */
+  gain: number;
+}
+
+/** Fully connected layer: x [B, inDim] -> [B, outDim]; kernel [inDim, outDim], bias [outDim] (zeros). */
+export function dense(vars: ModuleVariables, path: string, opts: DenseOptions, rng: Rng) {
+  const kernel = addVariable(
+    vars, `${path}.kernel`, scaledNormal([opts.inDim, opts.outDim], opts.inDim, opts.gain, rng), true,
+  );
+  const bias = opts.bias ? addVariable(vars, `${path}.bias`, tf.zeros([opts.outDim]), true) : undefined;
+  return (x: tf.Tensor2D): tf.Tensor2D => {
+    const y = tf.matMul(x, kernel) as tf.Tensor2D; // [B, outDim]
+    return bias === undefined ? y : (tf.add(y, bias) as tf.Tensor2D);
+  };
+}
+
+export function relu<T extends tf.Tensor>(x: T): T {
+  return tf.relu(x);
+}

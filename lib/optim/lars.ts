@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerConfig } from '../config/types';
+import { isNormOrBias, weightDecayOf } from './decay';
+import type { Optimizer } from './optimizer';
+import { disposeSlots, makeSlots, slotOf, withParams } from './slots';
+
+/**
+ * LARS (You et al. 2017) in the form SimCLR uses: each parameter tensor's step is scaled by a
+ * trust ratio, so every layer moves by about the same fraction of its norm whatever its gradient scale:
+ *   r = eta ||w|| / (||g|| + wd ||w||)   (r = 1 when ||w|| or the denominator is 0);
+ *   v <- mu v + lr r (g + wd w);  w <- w - u,  where u = v, or u = mu v + lr r (g + wd w) (Nesterov).
+ * The learning rate sits inside the momentum buffer, as in SimCLR's `LARSOptimizer`. When
+ * `config.decayExcludesNormAndBias`, batch-norm parameters and biases get neither decay nor the
+ * trust ratio (r = 1: plain momentum SGD), as in SimCLR. Slots: `<path>/momentum` (none when momentum is 0).
+ */
+export class LarsOptimizer implements Optimizer {
+  readonly slots: Map<string, tf.Variable>;
+  step = 0;
+
+  constructor(private readonly config: OptimizerConfig, private readonly params: Map<string, tf.Variable>) {
+    this.slots = makeSlots(params, config.momentum > 0 ? ['momentum'] : []);
+  }
+
+  applyGradients(grads: Map<string, tf.Tensor>, learningRate: number): void {
+    const { momentum, nesterov } = this.config;
+    tf.tidy(() => {
+      for (const [name, w, g] of withParams(this.params, grads)) {
+        const wd = weightDecayOf(name, this.config);
+        const adapted = !(this.config.decayExcludesNormAndBias && isNormOrBias(name));
+        const ratio = adapted ? trustRatio(w, g, wd, this.config.larsEta) : tf.scalar(1);
+        const scaledStep = g.add(w.mul(wd)).mul(ratio.mul(learningRate));
+        let update = scaledStep;
+        if (momentum > 0) {
+          const v = slotOf(this.slots, name, 'momentum');
+          v.assign(v.mul(momentum).add(scaledStep));
+          update = nesterov ? v.mul(momentum).add(scaledStep) : v;
+        }
+        w.assign(w.sub(update));
+      }
+    });
+    this.step += 1;
+  }
+
+  dispose(): void {
+    disposeSlots(this.slots);
+  }
+}
+
+/** LARS trust ratio eta ||w|| / (||g|| + wd ||w||) as a scalar tensor; 1 where it is undefined (new or zero weights). */
+export function trustRatio(w: tf.Tensor, g: tf.Tensor, weightDecay: number, eta: number): tf.Scalar {
+  return tf.tidy(() => {
+    const wNorm = tf.norm(w);
+    const denominator = tf.norm(g).add(wNorm.mul(weightDecay));
+    const defined = tf.logicalAnd(wNorm.greater(0), denominator.greater(0));
+    // Dividing by max(denominator, tiny) keeps the unused branch of `where` finite.
+    const ratio = wNorm.mul(eta).div(denominator.maximum(1e-30));
+    return tf.where(defined, ratio, tf.onesLike(ratio)) as tf.Scalar;
+  });
+}

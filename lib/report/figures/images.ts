@@ -1,0 +1,129 @@
+import type { Figure } from '../plotly-types';
+
+/** A batch of images as stored on disk: uint8 pixels, row-major [n, height, width, channels]. */
+export interface ImageBatch {
+  pixels: Uint8Array;
+  height: number;
+  width: number;
+  /** 3 for RGB, 1 for grayscale */
+  channels: number;
+}
+
+/** One tile of a mosaic: image `index` of `batch`. */
+export interface Tile {
+  batch: ImageBatch;
+  index: number;
+}
+
+const GAP = 2; // white pixels between tiles
+const MIN_MOSAIC_WIDTH = 400; // screen pixels: small grids are zoomed up to about this width
+
+/** Number of images in a batch. */
+export function imageCount(batch: ImageBatch): number {
+  return batch.pixels.length / (batch.height * batch.width * batch.channels);
+}
+
+/**
+ * Lays tiles out as one RGB picture (rows of tiles, white gaps), so a whole grid is a single
+ * plotly `image` trace instead of one subplot per image. All tiles must share one size.
+ * @returns z[row][column] = [r, g, b], shape [rows*(h+gap)-gap, cols*(w+gap)-gap, 3]
+ */
+export function imageMosaic(grid: Tile[][]): number[][][] {
+  const { height: h, width: w } = grid[0][0].batch;
+  const cols = Math.max(...grid.map((row) => row.length));
+  const white = (): number[][] => Array.from({ length: cols * (w + GAP) - GAP }, () => [255, 255, 255]);
+  const z: number[][][] = Array.from({ length: grid.length * (h + GAP) - GAP }, white);
+  grid.forEach((row, r) => row.forEach(({ batch, index }, c) => {
+    if (batch.height !== h || batch.width !== w) throw new Error('imageMosaic: tiles differ in size');
+    const ch = batch.channels;
+    const base = index * h * w * ch;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const p = base + (y * w + x) * ch;
+        // Grayscale tiles repeat their one channel as r, g and b.
+        z[r * (h + GAP) + y][c * (w + GAP) + x] = ch === 1
+          ? [batch.pixels[p], batch.pixels[p], batch.pixels[p]]
+          : [batch.pixels[p], batch.pixels[p + 1], batch.pixels[p + 2]];
+      }
+    }
+  }));
+  return z;
+}
+
+/** Centres of `count` tiles of `size` pixels along one axis of a mosaic. */
+function tileCentres(count: number, size: number): number[] {
+  return Array.from({ length: count }, (_, i) => i * (size + GAP) + (size - 1) / 2);
+}
+
+/** A mosaic figure with a label per row (left) and per column (top). */
+function mosaicFigure(grid: Tile[][], title: string, rowLabels: string[], columnLabels: string[]): Figure {
+  const { height: h, width: w } = grid[0][0].batch;
+  const z = imageMosaic(grid);
+  const margin = { l: 110, r: 20, t: 90, b: 20 };
+  // Screen pixels per image pixel in the static export: 2, or more for narrow grids.
+  const zoom = Math.max(2, Math.ceil(MIN_MOSAIC_WIDTH / z[0].length));
+  return {
+    data: [{ type: 'image', z, hovertemplate: 'x %{x}, y %{y}<br>rgb %{z}<extra></extra>' }],
+    layout: {
+      title: { text: title },
+      width: z[0].length * zoom + margin.l + margin.r,
+      height: z.length * zoom + margin.t + margin.b,
+      margin,
+      xaxis: {
+        side: 'top', tickvals: tileCentres(columnLabels.length, w), ticktext: columnLabels,
+        showgrid: false, zeroline: false, ticks: '',
+      },
+      yaxis: {
+        tickvals: tileCentres(rowLabels.length, h), ticktext: rowLabels,
+        showgrid: false, zeroline: false, scaleanchor: 'x', ticks: '',
+      },
+    },
+  };
+}
+
+/**
+ * Sample images per class: one row per class, the first `perClass` images of that class in
+ * batch order (the caller chooses which images by what it passes).
+ * @param images [n, h, w, c] uint8; @param labels [n] class indices
+ */
+export function datasetSamplesFigure(
+  images: ImageBatch, labels: ArrayLike<number>, classNames: string[], perClass = 8,
+): Figure {
+  const rows: Tile[][] = classNames.map(() => []);
+  for (let i = 0; i < labels.length; i++) {
+    const row = rows[labels[i]];
+    if (row && row.length < perClass) row.push({ batch: images, index: i });
+  }
+  const kept = rows.map((row, c) => ({ row, name: classNames[c] })).filter(({ row }) => row.length > 0);
+  if (kept.length === 0) throw new Error('datasetSamplesFigure: no images');
+  const columns = Math.max(...kept.map(({ row }) => row.length));
+  return mosaicFigure(
+    kept.map(({ row }) => row),
+    `CIFAR-10 samples (${columns} per class)`,
+    kept.map(({ name }) => name),
+    Array.from({ length: columns }, (_, i) => `#${i + 1}`),
+  );
+}
+
+/**
+ * SimCLR views: one row per image, columns original (when given), view 1, view 2. The two
+ * views of a row are the positive pair the loss pulls together.
+ * @param views1 [n, h, w, c] uint8; @param views2 same shape; @param originals same shape or undefined
+ */
+export function augmentationPairsFigure(
+  views1: ImageBatch, views2: ImageBatch, originals?: ImageBatch,
+): Figure {
+  const n = imageCount(views1);
+  if (imageCount(views2) !== n) throw new Error('augmentationPairsFigure: views differ in count');
+  const grid: Tile[][] = Array.from({ length: n }, (_, i) => [
+    ...(originals ? [{ batch: originals, index: i }] : []),
+    { batch: views1, index: i },
+    { batch: views2, index: i },
+  ]);
+  return mosaicFigure(
+    grid,
+    'SimCLR positive pairs (two random views)',
+    Array.from({ length: n }, (_, i) => `image ${i + 1}`),
+    [...(originals ? ['original'] : []), 'view 1', 'view 2'],
+  );
+}

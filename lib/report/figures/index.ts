@@ -1,0 +1,4 @@
+export * from './images';
+export * from './curves';
+export * from './results';
+export * from './projection';

@@ -1,0 +1,85 @@
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { simclrViews } from '../augment/simclr';
+import { configHash } from '../config/hash';
+import type { PretrainConfig } from '../config/types';
+import { EpochSampler, gatherBatch } from '../data';
+import { knnMonitorAccuracy } from '../eval/knn-monitor';
+import { softmaxCrossEntropy } from '../losses/cross-entropy';
+import { ntXentLoss } from '../losses/nt-xent';
+import { makeLinearClassifier, makeProjectionHead } from '../models/heads';
+import { makeEncoder } from '../models/make-encoder';
+import type { Encoder, Module } from '../models/types';
+import { saveModule } from '../models/weights-io';
+import { Rng, mixSeed } from '../util/random';
+import type { DataContext } from './data-context';
+import { LoopResult, RunOptions, TrainingTask, runTrainingLoop } from './loop';
+import { prefixed } from './modules';
+import { stopGradient } from './stop-gradient';
+
+export const NUM_CLASSES = 10;
+
+export interface PretrainResult {
+  loop: LoopResult;
+  encoder: Encoder;
+  /** folder of the saved encoder (`<runDir>/encoder`) */
+  encoderDir: string;
+}
+
+/**
+ * SimCLR pretraining (Chen et al., 2020): two augmented views of each image go through the
+ * encoder f (features h) and the projection head g (projections z); NT-Xent pulls the two views of
+ * an image together and pushes the other 2N - 2 views away. Labels are not used by this loss; they
+ * serve only the kNN monitor and the optional online probe, whose cross-entropy is added to the
+ * loss on stop-gradient features, so it never shapes the encoder.
+ */
+export async function pretrain(config: PretrainConfig, data: DataContext, options: Omit<RunOptions, 'configHash'>): Promise<PretrainResult> {
+  const initRng = new Rng(mixSeed(config.seed, 0x5eed));
+  const encoder = makeEncoder(config.encoder, initRng);
+  const head = makeProjectionHead(encoder.featureDim, config.head, initRng);
+  const probe: Module | null = config.onlineProbe ? makeLinearClassifier(encoder.featureDim, NUM_CLASSES, initRng) : null;
+  const modules = { encoder, head, probe };
+  const sampler = new EpochSampler(data.splits.trainPool, config.sampling, config.seed);
+  const train = data.dataset.train;
+
+  const task: TrainingTask = {
+    trainable: prefixed(modules, 'trainable'),
+    saved: prefixed(modules, 'both'),
+    epochRows: (epoch) => sampler.indicesForEpoch(epoch),
+    batchLoss: (rows, rng) => {
+      const { x, y } = gatherBatch(train, rows); // [N, 32, 32, 3], [N]
+      const [view1, view2] = simclrViews(x, config.augment, rng);
+      const n = view1.shape[0];
+      const h = encoder.apply(tf.concat([view1, view2], 0), true) as tf.Tensor2D; // [2N, d]
+      const z = head.apply(h, true) as tf.Tensor2D; // [2N, outputDim]
+      let loss = ntXentLoss(z.slice([0, 0], [n, -1]), z.slice([n, 0], [n, -1]), config.temperature);
+      if (probe) {
+        const logits = probe.apply(stopGradient(h.slice([0, 0], [n, -1])), true) as tf.Tensor2D; // [N, 10]
+        loss = tf.add(loss, softmaxCrossEntropy(logits, y)) as tf.Scalar;
+      }
+      return loss;
+    },
+    evaluate: (epoch, isLast) => {
+      if (epoch % config.knn.everyEpochs !== 0 && !isLast) return { metrics: {} };
+      const monitor = knnMonitorAccuracy(encoder, data, config.knn, probe, config.seed);
+      return {
+        metrics: {
+          knnAccuracy: monitor.knnAccuracy,
+          valAccuracy: monitor.knnAccuracy,
+          embeddingStd: monitor.embeddingStd,
+          ...(monitor.probeAccuracy === undefined ? {} : { onlineProbeAccuracy: monitor.probeAccuracy }),
+        },
+      };
+    },
+  };
+  const loop = await runTrainingLoop(
+    task,
+    { epochs: config.epochs, batchSize: config.batchSize, dropLast: true, optimizer: config.optimizer, earlyStopping: { patience: 0, minDelta: 0 }, seed: config.seed },
+    { ...options, configHash: configHash(config) },
+  );
+  const encoderDir = path.join(options.runDir, 'encoder');
+  saveModule(encoder, encoderDir, { protocol: 'simclr-pretrain', configHash: configHash(config), epochs: loop.epochsRun });
+  head.dispose();
+  probe?.dispose();
+  return { loop, encoder, encoderDir };
+}
