@@ -13,6 +13,7 @@ const commandModules: Array<() => { register: Register }> = [
   () => require('./commands/train'),
   () => require('./commands/study'),
   () => require('./commands/report'),
+  () => require('./commands/bench'),
   () => require('./commands/notebooks'),
 ];
 

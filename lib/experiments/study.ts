@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { configHash } from '../config/hash';
 import type { StudyPreset } from '../config/presets';
 import type { PretrainConfig, SupervisedConfig } from '../config/types';
-import { type FeatureCache, computeFeatureCache } from '../eval/feature-cache';
+import { type FeatureCache, computeFeatureCache, gatherFeatures } from '../eval/feature-cache';
 import { makeEncoder } from '../models/make-encoder';
 import type { Encoder } from '../models/types';
 import type { LoopHooks } from '../train/loop';
@@ -57,7 +57,7 @@ export interface Study {
   baselines(): Promise<void>;
   /** 6. linear probe of a randomly initialised encoder */
   randomFloor(): Promise<void>;
-  /** writes results/<preset>/study.json (preset, backend, data, machine, wall time) */
+  /** writes results/<preset>/embeddings.json (test features of the SSL and the random encoder, for the projection figure) and study.json (preset, backend, data, machine, wall time) */
   finish(): void;
   readonly resultsDir: string;
   records(): RunRecord[];
@@ -233,14 +233,18 @@ export function createStudy(options: StudyOptions): Study {
   };
 
   // 6. The floor: a linear probe of a randomly initialised encoder.
+  const randomFeatures = lazyFeatures(() => makeEncoder(preset.pretrain.encoder, new Rng(mixSeed(preset.probeSeeds[0], 0x5eed))));
   const randomFloor = async (): Promise<void> => {
-    const randomFeatures = lazyFeatures(() => makeEncoder(preset.pretrain.encoder, new Rng(mixSeed(preset.probeSeeds[0], 0x5eed))));
     for (const pct of preset.labelPcts) {
       await supervisedRun('random-linear', { ...preset.probe, init: 'scratch', labelFraction: pct / 100, seed: preset.probeSeeds[0] }, randomFeatures);
     }
   };
 
   const finish = (): void => {
+  writeEmbeddings(path.join(resultsDir, 'embeddings.json'), data, [
+    { title: 'SimCLR encoder', cache: sslFeatures() },
+    { title: 'random encoder', cache: randomFeatures() },
+  ]);
   const previous = readStudyMeta(resultsDir);
   writeJsonAtomic(path.join(resultsDir, 'study.json'), {
     preset: preset.name,
@@ -257,6 +261,35 @@ export function createStudy(options: StudyOptions): Study {
   };
 
   return { pretraining, probes, fineTuning, baselines, randomFloor, finish, resultsDir, records: () => store.all() };
+}
+
+/** Test images kept for the projection figure (class-balanced: the first of each class in test order). */
+const EMBEDDING_IMAGES_PER_CLASS = 100;
+
+/** Stored test features of some encoders, base64 float32 rows, for the 2-D projection figure. */
+export interface StoredEmbeddings {
+  rows: number[];
+  labels: number[];
+  panels: Array<{ title: string; dim: number; features: string }>;
+}
+
+function writeEmbeddings(file: string, data: RunContext['data'], panels: Array<{ title: string; cache: FeatureCache }>): void {
+  const { test } = data.dataset;
+  const perClass = new Map<number, number>();
+  const rows = [...data.splits.test].filter((row) => {
+    const seen = perClass.get(test.labels[row]) ?? 0;
+    perClass.set(test.labels[row], seen + 1);
+    return seen < EMBEDDING_IMAGES_PER_CLASS;
+  });
+  const stored: StoredEmbeddings = {
+    rows,
+    labels: rows.map((row) => test.labels[row]),
+    panels: panels.map(({ title, cache }) => {
+      const features = gatherFeatures(cache.test, cache.dim, rows);
+      return { title, dim: cache.dim, features: Buffer.from(features.buffer, features.byteOffset, features.byteLength).toString('base64') };
+    }),
+  };
+  writeJsonAtomic(file, stored);
 }
 
 function readStudyMeta(dir: string): { wallSeconds: number } | null {

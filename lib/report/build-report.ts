@@ -1,14 +1,22 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { simclrPairsPreview } from '../augment/preview';
+import type { SimclrAugmentConfig } from '../config/types';
+import { gatherBatch } from '../data/batches';
+import type { StoredEmbeddings } from '../experiments/study';
+import { Rng } from '../util/random';
 import { getPreset, PRESET_NAMES } from '../config/presets';
 import { DEFAULT_CLASS_NAMES } from '../data/cifar-format';
 import type { CifarDataset } from '../data/load';
 import type { Method, RunRecord } from '../experiments/records';
 import { FigureWriter, type WrittenFigure } from './figure-writer';
 import {
-  accuracyVsLabelsFigure, convergenceFigure, confusionFigure, datasetSamplesFigure, GAIN_BASELINE, GAIN_METHODS,
+  accuracyVsLabelsFigure, augmentationPairsFigure, convergenceFigure, confusionFigure, datasetSamplesFigure, GAIN_BASELINE, GAIN_METHODS,
   learningRateFigure, pretrainingCurvesFigure, sslGainFigure, sumConfusions, trainingLossFigure,
   validationCurvesFigure, type CurveRun, type ImageBatch,
 } from './figures';
+import { projectionFigure, type FeaturePanel } from './figures/projection';
 import type { Figure } from './plotly-types';
 import { renderResultsSection, updateReadme, type FigureLink, type ResultsMeta } from './readme';
 import { loadReportInputs, type ReportInputs } from './run-data';
@@ -102,8 +110,40 @@ export function reportFigures(inputs: ReportInputs, classNames: string[], datase
   if (dataset) {
     const images: ImageBatch = { pixels: dataset.train.images, height: 32, width: 32, channels: 3 };
     figures.push({ name: 'dataset-samples', figure: datasetSamplesFigure(images, dataset.train.labels, dataset.classNames) });
+    if ((PRESET_NAMES as string[]).includes(inputs.preset)) {
+      figures.push({ name: 'augmentation-pairs', figure: augmentationPairs(dataset, getPreset(inputs.preset).pretrain.augment) });
+    }
   }
+  const embeddings = readEmbeddings(path.join(inputs.resultsDir, 'embeddings.json'));
+  if (embeddings) figures.push({ name: 'projection', figure: projectionFigure(embeddings, classNames) });
   return figures;
+}
+
+/** Two SimCLR views of one training image per class, drawn as in training (seed 0). */
+export function augmentationPairs(dataset: CifarDataset, augment: SimclrAugmentConfig): Figure {
+  const rows: number[] = [];
+  for (let c = 0; c < dataset.classNames.length; c++) {
+    const row = dataset.train.labels.indexOf(c);
+    if (row >= 0 && rows.length < 6) rows.push(row);
+  }
+  const x = gatherBatch(dataset.train, rows).x;
+  try {
+    const { originals, views1, views2 } = simclrPairsPreview(x, augment, new Rng(0));
+    return augmentationPairsFigure(views1, views2, originals);
+  } finally {
+    tf.dispose(x);
+  }
+}
+
+/** The stored test features of the study's encoders (`embeddings.json`), or null when there are none. */
+export function readEmbeddings(file: string): FeaturePanel[] | null {
+  if (!fs.existsSync(file)) return null;
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredEmbeddings;
+  return stored.panels.map((panel) => {
+    const bytes = Buffer.from(panel.features, 'base64');
+    const features = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return { title: panel.title, dim: panel.dim, features, labels: stored.labels };
+  });
 }
 
 /** Encoder and batch sizes of a named preset, for the comparison table; empty for an unknown name. */

@@ -88,29 +88,36 @@ export function renderResultsSection(records: RunRecord[], meta: ResultsMeta): s
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }
 
-/**
- * Replaces the text between `<!-- results:start -->` and `<!-- results:end -->` in the README
- * with `markdown` (markers kept); everything else is left byte for byte. Atomic write.
- */
-export function updateReadme(readmePath: string, markdown: string): void {
-  if (!fs.existsSync(readmePath)) {
-    throw new UserError(`${readmePath} does not exist: create it with the lines ${RESULTS_START} and ${RESULTS_END}, or pass --readme`);
-  }
-  const text = fs.readFileSync(readmePath, 'utf8');
-  writeFileAtomic(readmePath, replaceBetweenMarkers(text, markdown, readmePath));
+/** The start and end markers of a generated README section, e.g. `<!-- results:start -->`. */
+export function sectionMarkers(section: string): [string, string] {
+  return [`<!-- ${section}:start -->`, `<!-- ${section}:end -->`];
 }
 
-/** `text` with the part between the results markers replaced; throws a UserError naming the fix. */
-export function replaceBetweenMarkers(text: string, markdown: string, name = 'README'): string {
-  const start = text.indexOf(RESULTS_START);
-  const end = text.indexOf(RESULTS_END);
+/**
+ * Replaces the text between `<!-- <section>:start -->` and `<!-- <section>:end -->` in the README
+ * with `markdown` (markers kept); everything else is left byte for byte. Atomic write.
+ */
+export function updateReadme(readmePath: string, markdown: string, section = 'results'): void {
+  const [startMarker, endMarker] = sectionMarkers(section);
+  if (!fs.existsSync(readmePath)) {
+    throw new UserError(`${readmePath} does not exist: create it with the lines ${startMarker} and ${endMarker}, or pass --readme`);
+  }
+  const text = fs.readFileSync(readmePath, 'utf8');
+  writeFileAtomic(readmePath, replaceBetweenMarkers(text, markdown, readmePath, section));
+}
+
+/** `text` with the part between the section's markers replaced; throws a UserError naming the fix. */
+export function replaceBetweenMarkers(text: string, markdown: string, name = 'README', section = 'results'): string {
+  const [startMarker, endMarker] = sectionMarkers(section);
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
   const count = (marker: string): number => text.split(marker).length - 1;
   if (start < 0 || end < 0) {
-    throw new UserError(`${name} lacks the ${start < 0 ? RESULTS_START : RESULTS_END} marker: add the lines ${RESULTS_START} and ${RESULTS_END} where the results section belongs`);
+    throw new UserError(`${name} lacks the ${start < 0 ? startMarker : endMarker} marker: add the lines ${startMarker} and ${endMarker} where the section belongs`);
   }
-  if (end < start || count(RESULTS_START) > 1 || count(RESULTS_END) > 1) {
-    throw new UserError(`${name} must hold ${RESULTS_START} once, followed by ${RESULTS_END} once: fix the markers and run again`);
+  if (end < start || count(startMarker) > 1 || count(endMarker) > 1) {
+    throw new UserError(`${name} must hold ${startMarker} once, followed by ${endMarker} once: fix the markers and run again`);
   }
   const body = markdown.endsWith('\n') ? markdown : `${markdown}\n`;
-  return `${text.slice(0, start + RESULTS_START.length)}\n${body}${text.slice(end)}`;
+  return `${text.slice(0, start + startMarker.length)}\n${body}${text.slice(end)}`;
 }

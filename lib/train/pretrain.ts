@@ -26,25 +26,29 @@ export interface PretrainResult {
   encoderDir: string;
 }
 
-/**
- * SimCLR pretraining (Chen et al., 2020): two augmented views of each image go through the
- * encoder f (features h) and the projection head g (projections z); NT-Xent pulls the two views of
- * an image together and pushes the other 2N - 2 views away. Labels are not used by this loss; they
- * serve only the kNN monitor and the optional online probe, whose cross-entropy is added to the
- * loss on stop-gradient features, so it never shapes the encoder.
- */
-export async function pretrain(config: PretrainConfig, data: DataContext, options: Omit<RunOptions, 'configHash'>): Promise<PretrainResult> {
+export interface PretrainModules {
+  encoder: Encoder;
+  head: Module;
+  probe: Module | null;
+}
+
+/** Encoder f, projection head g and the optional online probe, initialised from the run's seed. */
+export function makePretrainModules(config: PretrainConfig): PretrainModules {
   const initRng = new Rng(mixSeed(config.seed, 0x5eed));
   const encoder = makeEncoder(config.encoder, initRng);
   const head = makeProjectionHead(encoder.featureDim, config.head, initRng);
-  const probe: Module | null = config.onlineProbe ? makeLinearClassifier(encoder.featureDim, NUM_CLASSES, initRng) : null;
-  const modules = { encoder, head, probe };
+  const probe = config.onlineProbe ? makeLinearClassifier(encoder.featureDim, NUM_CLASSES, initRng) : null;
+  return { encoder, head, probe };
+}
+
+/** SimCLR as a task of the training loop: epochs from the sampler, the NT-Xent step, the kNN monitor. */
+export function makePretrainTask(config: PretrainConfig, data: DataContext, modules: PretrainModules): TrainingTask {
+  const { encoder, head, probe } = modules;
   const sampler = new EpochSampler(data.splits.trainPool, config.sampling, config.seed);
   const train = data.dataset.train;
-
-  const task: TrainingTask = {
-    trainable: prefixed(modules, 'trainable'),
-    saved: prefixed(modules, 'both'),
+  return {
+    trainable: prefixed({ ...modules }, 'trainable'),
+    saved: prefixed({ ...modules }, 'both'),
     epochRows: (epoch) => sampler.indicesForEpoch(epoch),
     batchLoss: (rows, rng) => {
       const { x, y } = gatherBatch(train, rows); // [N, 32, 32, 3], [N]
@@ -72,6 +76,19 @@ export async function pretrain(config: PretrainConfig, data: DataContext, option
       };
     },
   };
+}
+
+/**
+ * SimCLR pretraining (Chen et al., 2020): two augmented views of each image go through the
+ * encoder f (features h) and the projection head g (projections z); NT-Xent pulls the two views of
+ * an image together and pushes the other 2N - 2 views away. Labels are not used by this loss; they
+ * serve only the kNN monitor and the optional online probe, whose cross-entropy is added to the
+ * loss on stop-gradient features, so it never shapes the encoder.
+ */
+export async function pretrain(config: PretrainConfig, data: DataContext, options: Omit<RunOptions, 'configHash'>): Promise<PretrainResult> {
+  const modules = makePretrainModules(config);
+  const { encoder, head, probe } = modules;
+  const task = makePretrainTask(config, data, modules);
   const loop = await runTrainingLoop(
     task,
     { epochs: config.epochs, batchSize: config.batchSize, dropLast: true, optimizer: config.optimizer, earlyStopping: { patience: 0, minDelta: 0 }, seed: config.seed },

@@ -104,25 +104,7 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
     };
     predictTest = () => predictFeatures(classifier, standardize(gatherFeatures(cache.test, dim, data.splits.test)), dim, EVAL_BATCH);
   } else {
-    const modules = { encoder, classifier };
-    task = {
-      trainable: prefixed(modules, 'trainable'),
-      saved: prefixed(modules, 'both'),
-      epochRows: (epoch) => {
-        const order = shuffledRows(labelled.length, config.seed, epoch);
-        return Int32Array.from(order, (i) => labelled[i]);
-      },
-      batchLoss: (rows, rng) => {
-        const { x, y } = gatherBatch(train, rows);
-        const augmented = supervisedAugment(x, config.augment, rng);
-        return softmaxCrossEntropy(classifier.apply(encoder.apply(augmented, true), true) as tf.Tensor2D, y);
-      },
-      evaluate: () => {
-        const predicted = predictImages(encoder, classifier, train, validation, EVAL_BATCH);
-        const accuracy = accuracyOf(predicted, Int32Array.from(validation, (r) => train.labels[r]));
-        return { metrics: { valAccuracy: accuracy }, selection: accuracy };
-      },
-    };
+    task = makeImageClassifierTask(config, data, encoder, classifier, labelled);
     predictTest = () => predictImages(encoder, classifier, data.dataset.test, data.splits.test, EVAL_BATCH);
   }
 
@@ -151,6 +133,34 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
 function summarise(result: SupervisedResult): Record<string, unknown> {
   const { loop, ...rest } = result;
   return { ...rest, selectedEpoch: loop.selectedEpoch, epochsRun: loop.epochsRun, wallSeconds: loop.wallSeconds, imagesPerSecond: loop.imagesPerSecond, stoppedEarly: loop.stoppedEarly };
+}
+
+/**
+ * Supervised training of encoder and classifier on augmented images of the labelled rows (from
+ * scratch or fine-tuning), as a task of the training loop; validation accuracy selects the epoch.
+ */
+export function makeImageClassifierTask(config: SupervisedConfig, data: DataContext, encoder: Encoder, classifier: Module, labelled: Int32Array): TrainingTask {
+  const { train } = data.dataset;
+  const validation = data.splits.validation;
+  const validationLabels = Int32Array.from(validation, (r) => train.labels[r]);
+  const modules = { encoder, classifier };
+  return {
+    trainable: prefixed(modules, 'trainable'),
+    saved: prefixed(modules, 'both'),
+    epochRows: (epoch) => {
+      const order = shuffledRows(labelled.length, config.seed, epoch);
+      return Int32Array.from(order, (i) => labelled[i]);
+    },
+    batchLoss: (rows, rng) => {
+      const { x, y } = gatherBatch(train, rows);
+      const augmented = supervisedAugment(x, config.augment, rng);
+      return softmaxCrossEntropy(classifier.apply(encoder.apply(augmented, true), true) as tf.Tensor2D, y);
+    },
+    evaluate: () => {
+      const accuracy = accuracyOf(predictImages(encoder, classifier, train, validation, EVAL_BATCH), validationLabels);
+      return { metrics: { valAccuracy: accuracy }, selection: accuracy };
+    },
+  };
 }
 
 /** Per-dimension (x - mean) / std with statistics of `reference` [n, dim]; returns a function that standardises in place. */

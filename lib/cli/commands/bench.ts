@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { BACKEND_ORDER, parseBackendName } from '../../backend/select';
+import { getPreset } from '../../config/presets';
+import { loadCifar, makeSplits, resolveDataDir } from '../../data';
+import { benchTable, benchTrainingSteps, kernelBreakdown } from '../../experiments/bench';
+import { updateReadme } from '../../report/readme';
+import type { DataContext } from '../../train/data-context';
+import { writeJsonAtomic } from '../../util/atomic-write';
+import { UserError } from '../../util/errors';
+import { parsePositiveInt } from '../options';
+
+interface BenchCommandOptions {
+  presets: string;
+  backends: string;
+  steps: string;
+  dataDir: string;
+  out: string;
+  readme: string | false;
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('images/s of the real SimCLR and supervised training steps per preset encoder and backend, with a per-kernel breakdown; writes results/bench and the README performance section')
+    .option('--presets <names>', 'comma-separated presets whose encoders are timed', 'quick,cpu')
+    .option('--backends <names>', 'comma-separated backends (unavailable ones are skipped with the reason)', 'onnx,wasm')
+    .option('--steps <n>', 'timed steps per case (after one untimed warm-up step)', '4')
+    .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin', 'data')
+    .option('--out <dir>', 'where bench.json and bench.md go', path.join('results', 'bench'))
+    .option('--readme <file>', 'README whose performance section is regenerated', 'README.md')
+    .option('--no-readme', 'do not touch the README')
+    .action(async (options: BenchCommandOptions) => {
+      const presets = options.presets.split(',').map((p) => getPreset(p.trim()).name);
+      const backends = options.backends.split(',').map((b) => parseBackendName(b.trim(), '--backends'));
+      const steps = parsePositiveInt(options.steps, '--steps');
+      const dir = resolveDataDir(options.dataDir);
+      if (!fs.existsSync(dir)) throw new UserError(`no CIFAR-10 in ${dir}; the benchmark uses real images: run \`npx cifar-ssl data\` first`);
+      const dataset = loadCifar(dir);
+      const data: DataContext = { dataset, splits: makeSplits(dataset, getPreset('quick').data) };
+      const started = Date.now();
+      const cases = await benchTrainingSteps({ presets, backends, steps, data, log: (l) => console.log(l) });
+      const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+      const command = `npx cifar-ssl bench --presets ${presets.join(',')} --backends ${backends.join(',')} --steps ${steps}`;
+      const markdown = [
+        `Measured by \`${command}\` on ${machine}, ${new Date().toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(0)} s. ` +
+          'Images per second of one optimizer step (median of the timed steps) with augmentation, forward, loss, gradients and update; a SimCLR image is two views.',
+        '',
+        benchTable(cases),
+        '',
+        'Largest kernels of one profiled step:',
+        '',
+        kernelBreakdown(cases),
+      ].join('\n');
+      writeJsonAtomic(path.join(options.out, 'bench.json'), { command, machine, backendsAvailable: BACKEND_ORDER, cases });
+      fs.writeFileSync(path.join(options.out, 'bench.md'), markdown + '\n');
+      if (options.readme !== false) updateReadme(options.readme, markdown, 'bench');
+      console.log(markdown);
+    });
+}

@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../backend/select';
+import { getPreset } from '../config/presets';
+import type { BackendName } from '../config/types';
+import { makeLinearClassifier } from '../models/heads';
+import { makeEncoder } from '../models/make-encoder';
+import type { DataContext } from '../train/data-context';
+import { type TrainingTask, runTrainingLoop } from '../train/loop';
+import { makePretrainModules, makePretrainTask } from '../train/pretrain';
+import { makeImageClassifierTask } from '../train/supervised';
+import { Rng } from '../util/random';
+
+export interface BenchCase {
+  preset: string;
+  step: 'simclr' | 'supervised';
+  backend: BackendName;
+  batchSize: number;
+  /** training images per second over the timed steps (a SimCLR image is two views) */
+  imagesPerSecond: number;
+  /** median wall milliseconds of one optimizer step */
+  stepMs: number;
+  /** share of one profiled step per kernel, largest first */
+  kernels: Array<{ name: string; ms: number; share: number }>;
+}
+
+export interface BenchOptions {
+  presets: string[];
+  backends: BackendName[];
+  steps: number;
+  data: DataContext;
+  log: (line: string) => void;
+}
+
+/**
+ * Times the real training step of the presets' encoders (the same task objects and loop the runs
+ * use: augmentation, forward, loss, gradients, optimizer) on each backend, and profiles one step
+ * per kernel. Steps run through `runTrainingLoop` on a scratch folder, so nothing is re-implemented.
+ */
+export async function benchTrainingSteps(options: BenchOptions): Promise<BenchCase[]> {
+  const cases: BenchCase[] = [];
+  for (const backend of options.backends) {
+    try {
+      await selectBackend(backend);
+    } catch (err) {
+      options.log(`${backend}: skipped (${(err as Error).message})`);
+      continue;
+    }
+    for (const presetName of options.presets) {
+      const preset = getPreset(presetName);
+      for (const step of ['simclr', 'supervised'] as const) {
+        const batchSize = step === 'simclr' ? preset.pretrain.batchSize : preset.scratch.batchSize;
+        const built = buildTask(step, presetName, options.data);
+        try {
+          const rows = options.data.splits.trainPool.subarray(0, batchSize * (options.steps + 1));
+          const task: TrainingTask = { ...built.task, epochRows: () => rows, evaluate: () => ({ metrics: {} }) };
+          const stepMs: number[] = [];
+          let last = performance.now();
+          const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
+          await runTrainingLoop(task, {
+            epochs: 1, batchSize, dropLast: true, optimizer: step === 'simclr' ? preset.pretrain.optimizer : preset.scratch.optimizer,
+            earlyStopping: { patience: 0, minDelta: 0 }, seed: 0,
+          }, {
+            runDir: scratch, resume: false, configHash: 'bench',
+            hooks: { onStep: () => { const now = performance.now(); stepMs.push(now - last); last = now; } },
+          });
+          fs.rmSync(scratch, { recursive: true, force: true });
+          const timed = stepMs.slice(1).sort((a, b) => a - b); // the first step pays for kernel and session set-up
+          const median = timed[Math.floor(timed.length / 2)];
+          const kernels = await profileStep(task, batchSize, options.data);
+          cases.push({ preset: presetName, step, backend, batchSize, imagesPerSecond: (1000 * batchSize) / median, stepMs: median, kernels });
+          options.log(`${backend} ${presetName} ${step} batch ${batchSize}: ${((1000 * batchSize) / median).toFixed(0)} images/s (${median.toFixed(0)} ms/step)`);
+        } finally {
+          built.dispose();
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+function buildTask(step: 'simclr' | 'supervised', presetName: string, data: DataContext): { task: TrainingTask; dispose: () => void } {
+  const preset = getPreset(presetName);
+  if (step === 'simclr') {
+    const modules = makePretrainModules(preset.pretrain);
+    return {
+      task: makePretrainTask(preset.pretrain, data, modules),
+      dispose: () => { modules.encoder.dispose(); modules.head.dispose(); modules.probe?.dispose(); },
+    };
+  }
+  const encoder = makeEncoder(preset.scratch.encoder, new Rng(0));
+  const classifier = makeLinearClassifier(encoder.featureDim, 10, new Rng(1));
+  return {
+    task: makeImageClassifierTask(preset.scratch, data, encoder, classifier, data.splits.trainPool),
+    dispose: () => { encoder.dispose(); classifier.dispose(); },
+  };
+}
+
+/** Kernel times of one forward + backward step (tf.profile), summed per kernel name. */
+async function profileStep(task: TrainingTask, batchSize: number, data: DataContext): Promise<BenchCase['kernels']> {
+  const rows = data.splits.trainPool.subarray(0, batchSize);
+  const rng = new Rng(0);
+  const variables = [...task.trainable.values()];
+  const info = await tf.profile(() => {
+    tf.tidy(() => {
+      const { value } = tf.variableGrads(() => task.batchLoss(rows, rng), variables);
+      value.dataSync();
+    });
+  });
+  const perKernel = new Map<string, number>();
+  for (const kernel of info.kernels) {
+    const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
+    perKernel.set(kernel.name, (perKernel.get(kernel.name) ?? 0) + ms);
+  }
+  const total = [...perKernel.values()].reduce((a, b) => a + b, 0) || 1;
+  return [...perKernel].map(([name, ms]) => ({ name, ms, share: ms / total })).sort((a, b) => b.ms - a.ms).slice(0, 8);
+}
+
+/** Markdown table of a benchmark: one row per preset and step, one column per backend, and the speed-ups. */
+export function benchTable(cases: BenchCase[]): string {
+  const backends = [...new Set(cases.map((c) => c.backend))];
+  const keys = [...new Set(cases.map((c) => `${c.preset}|${c.step}`))];
+  const header = `| preset | step | batch | ${backends.map((b) => `${b} (images/s)`).join(' | ')} |${backends.length > 1 ? ` ${backends[0]} / ${backends[backends.length - 1]} |` : ''}`;
+  const lines = [header, `|${' --- |'.repeat(3 + backends.length + (backends.length > 1 ? 1 : 0))}`];
+  for (const key of keys) {
+    const [preset, step] = key.split('|');
+    const row = backends.map((b) => cases.find((c) => c.preset === preset && c.step === step && c.backend === b));
+    const first = row[0];
+    const last = row[row.length - 1];
+    const ratio = backends.length > 1 && first && last ? ` ${(first.imagesPerSecond / last.imagesPerSecond).toFixed(1)}x |` : backends.length > 1 ? ' – |' : '';
+    lines.push(`| ${preset} | ${step} | ${first?.batchSize ?? last?.batchSize ?? ''} | ${row.map((c) => (c ? c.imagesPerSecond.toFixed(0) : '–')).join(' | ')} |${ratio}`);
+  }
+  return lines.join('\n');
+}
+
+/** Markdown list of the largest kernels per backend for one preset and step. */
+export function kernelBreakdown(cases: BenchCase[]): string {
+  return cases.map((c) => `- ${c.backend}, ${c.preset} ${c.step}: ${c.kernels.slice(0, 5).map((k) => `${k.name} ${(100 * k.share).toFixed(0)}%`).join(', ')}`).join('\n');
+}
