@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { gatherBatch, type CifarSplit } from '../data';
+import { gatherBatch, type CifarSplit } from '../data/index';
 import type { Encoder, Module } from '../models/types';
 
 /** Predicted classes of `rows` of a split, with batch norm in inference mode. */

@@ -1,5 +1,5 @@
 import type { BackendName, DataConfig } from '../config/types';
-import { ensureData, loadCifar, makeSplits } from '../data';
+import { ensureData, loadCifar, makeSplits } from '../data/index';
 import { type BackendReport, formatBackendReport, selectBackend } from '../backend/select';
 import type { DataContext } from '../train/data-context';
 

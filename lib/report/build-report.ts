@@ -15,7 +15,7 @@ import {
   accuracyVsLabelsFigure, augmentationPairsFigure, convergenceFigure, confusionFigure, datasetSamplesFigure, GAIN_BASELINE, GAIN_METHODS,
   learningRateFigure, pretrainingCurvesFigure, sslGainFigure, sumConfusions, trainingLossFigure,
   validationCurvesFigure, type CurveRun, type ImageBatch,
-} from './figures';
+} from './figures/index';
 import { projectionFigure, type FeaturePanel } from './figures/projection';
 import type { Figure } from './plotly-types';
 import { renderResultsSection, updateReadme, type FigureLink, type ResultsMeta } from './readme';

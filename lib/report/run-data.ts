@@ -32,6 +32,20 @@ export function readRunHistory(runDir: string): RunHistory | null {
  * Loads `results/<preset>/records.json`, `pretraining.json` and every run history they name.
  * Run folders are resolved against `root` (the project root) when relative.
  */
+/** The pretraining runs of a study (`pretraining.json`), empty when there are none yet. */
+export function readPretrainings(resultsDir: string): PretrainSummary[] {
+  const file = path.join(resultsDir, 'pretraining.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as PretrainSummary[]) : [];
+}
+
+/** The pretraining runs with their histories, as curves for the pretraining and learning-rate figures. */
+export function pretrainingCurves(resultsDir: string, root = process.cwd()): Array<{ summary: PretrainSummary; name: string; epochs: RunHistory['epochs']; stepLearningRates: number[] }> {
+  return readPretrainings(resultsDir).flatMap((summary) => {
+    const history = readRunHistory(path.resolve(root, summary.runDir));
+    return history ? [{ summary, name: summary.name, epochs: history.epochs, stepLearningRates: history.stepLearningRates }] : [];
+  });
+}
+
 export function loadReportInputs(resultsDir: string, preset: string, root = process.cwd()): ReportInputs {
   const recordsFile = path.join(resultsDir, 'records.json');
   if (!fs.existsSync(recordsFile)) {
@@ -41,10 +55,7 @@ export function loadReportInputs(resultsDir: string, preset: string, root = proc
   if (!Array.isArray(records) || records.length === 0) {
     throw new UserError(`${recordsFile} holds no runs: run \`cifar-ssl study --preset ${preset}\` first`);
   }
-  const pretrainingFile = path.join(resultsDir, 'pretraining.json');
-  const pretraining = fs.existsSync(pretrainingFile)
-    ? (JSON.parse(fs.readFileSync(pretrainingFile, 'utf8')) as PretrainSummary[])
-    : [];
+  const pretraining = readPretrainings(resultsDir);
   const histories = new Map<string, RunHistory>();
   for (const runDir of [...records.map((r) => r.runDir), ...pretraining.map((p) => p.runDir)]) {
     if (!runDir || histories.has(runDir)) continue;

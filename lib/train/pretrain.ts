@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { simclrViews } from '../augment/simclr';
 import { configHash } from '../config/hash';
 import type { PretrainConfig } from '../config/types';
-import { EpochSampler, gatherBatch } from '../data';
+import { EpochSampler, gatherBatch } from '../data/index';
 import { knnMonitorAccuracy } from '../eval/knn-monitor';
 import { softmaxCrossEntropy } from '../losses/cross-entropy';
 import { ntXentLoss } from '../losses/nt-xent';

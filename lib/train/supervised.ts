@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { supervisedAugment } from '../augment/supervised';
 import { configHash } from '../config/hash';
 import type { SupervisedConfig } from '../config/types';
-import { gatherBatch } from '../data';
+import { gatherBatch } from '../data/index';
 import { convergenceEpoch } from '../eval/convergence';
 import { computeFeatureCache, gatherFeatures, type FeatureCache } from '../eval/feature-cache';
 import { accuracyOf } from '../eval/knn-monitor';

@@ -2,20 +2,58 @@
  * The 'onnx' tfjs backend: the cpu backend (tensors stay JS typed arrays, every kernel falls back
  * to the cpu one) whose heavy kernels run as small cached ONNX Runtime graphs.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { BufferPool } from './buffer-pool';
 import type { GraphSpec } from './proto';
 import type { Feed, OrtRuntime } from './runtime';
 
+type DataId = object;
+
 export class OnnxBackend extends MathBackendCPU {
+  /** output buffers of this backend's kernels, reused across steps */
+  readonly pool: BufferPool;
+
   constructor(
     readonly ort: OrtRuntime,
     /** NCHWc block size of this CPU (0 when the NCHWc kernels are unavailable) */
     readonly nchwcBlock: number,
+    /** bytes of freed buffers kept for reuse */
+    poolBytes: number,
   ) {
     super();
+    this.pool = new BufferPool(poolBytes);
     // The cpu backend prints a "use tfjs-node" hint on first use; this backend is the answer to it.
     (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
+    this.pool.retain(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    this.pool.retain(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) this.pool.release(values);
+    return released;
+  }
+
+  override readSync(dataId: DataId): tf.backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    // dataSync() hands out this very array; it must never be overwritten.
+    this.pool.escape(values);
+    return values;
+  }
+
+  /** A float32 output buffer of `shape`, recycled when possible. */
+  output(shape: readonly number[]): Float32Array {
+    return this.pool.take(tf.util.sizeFromShape(shape as number[]));
   }
 
   /** The float32 values of a tensor held by this backend. */
@@ -23,15 +61,24 @@ export class OnnxBackend extends MathBackendCPU {
     return this.data.get(t.dataId).values as Float32Array;
   }
 
-  /** Runs a cached graph on float32 tensors and wraps its outputs as tensors of the given shapes. */
+  /**
+   * Runs a cached graph on float32 tensors and wraps its outputs as tensors of the given shapes
+   * (the graph's own output shapes may differ, e.g. a flattened result).
+   */
   runGraph(
     key: string,
     build: () => GraphSpec,
     feeds: readonly Feed[],
     outputs: ReadonlyArray<{ name: string; shape: number[] }>,
   ): tf.TensorInfo[] {
+    // onnxruntime-node 1.23 copies each output into a new ArrayBuffer even when given one to
+    // fill, so the outputs are left to it and adopted into the pool instead.
     const results = this.ort.run(key, build, feeds, outputs.map((o) => o.name));
-    return outputs.map((o, i) => this.makeTensorInfo(o.shape, 'float32', results[i] as Float32Array));
+    return outputs.map((o, i) => {
+      const values = results[i] as Float32Array;
+      this.pool.adopt(values);
+      return this.makeTensorInfo(o.shape, 'float32', values);
+    });
   }
 
   /** Feed for a tensor of this backend. */
@@ -41,6 +88,7 @@ export class OnnxBackend extends MathBackendCPU {
 
   override dispose(): void {
     this.ort.dispose();
+    this.pool.clear();
     super.dispose();
   }
 }

@@ -12,7 +12,7 @@ import { matMulKernels } from './kernels/matmul';
 import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
 import { detectBlockSize } from './layout';
-import { defaultThreadCount, loadOrtRuntime, type OrtThreading } from './runtime';
+import { defaultThreadCount, loadOrtRuntime } from './runtime';
 import { timed } from './timing';
 
 export const ONNX_BACKEND_NAME = 'onnx';
@@ -29,13 +29,24 @@ export function onnxKernelNames(): string[] {
   return onnxKernels().map((k) => k.kernelName);
 }
 
+/** Settings of the backend, fixed at registration. */
+export interface OnnxBackendOptions {
+  /** ORT threads per kernel (default: the machine's logical cores) */
+  threads: number;
+  /** idle ORT threads spin waiting for work: a little faster on an idle machine, far slower on a busy one */
+  spinning: boolean;
+  /** freed kernel outputs kept for reuse, MiB */
+  poolMegabytes: number;
+}
+
 /**
- * Registers backend 'onnx' (idempotent). Throws an Error naming the reason when onnxruntime-node
- * is missing or does not load, so a caller can fall back to another backend.
+ * Registers backend 'onnx' (idempotent: later calls change nothing). Throws an Error naming the
+ * reason when onnxruntime-node is missing or does not load, so a caller can fall back to another
+ * backend.
  */
-export function registerOnnxBackend(threading: Partial<OrtThreading> = {}): void {
+export function registerOnnxBackend(options: Partial<OnnxBackendOptions> = {}): void {
   if (tf.findBackendFactory(ONNX_BACKEND_NAME) !== null) return;
-  const settings: OrtThreading = { threads: defaultThreadCount(), spinning: false, ...threading };
+  const settings: OnnxBackendOptions = { threads: defaultThreadCount(), spinning: false, poolMegabytes: 1024, ...options };
   // Load now rather than in the factory, so a missing package is reported to the caller here.
   loadOrtRuntime(settings).dispose();
 
@@ -49,7 +60,7 @@ export function registerOnnxBackend(threading: Partial<OrtThreading> = {}): void
       } catch {
         // No NCHWc kernels in this build or on this CPU: convolutions take the plain ONNX route.
       }
-      return new OnnxBackend(runtime, block >= 4 ? block : 0);
+      return new OnnxBackend(runtime, block >= 4 ? block : 0, settings.poolMegabytes * 2 ** 20);
     },
     PRIORITY,
   );

@@ -21,7 +21,7 @@ type TensorConstructor = new (type: string, data: OrtData, dims: readonly number
 
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, NativeTensor>, fetches: Record<string, null>, options: object): Record<string, NativeTensor>;
+  run(feeds: Record<string, NativeTensor>, fetches: Record<string, NativeTensor | null>, options: object): Record<string, NativeTensor>;
   dispose(): void;
 }
 
@@ -61,9 +61,10 @@ export class OrtRuntime {
 
   /**
    * Runs the graph cached under `key` (built by `build` on first use) and returns its outputs in
-   * the order of `outputs`. Every graph input must be fed.
+   * the order of `outputs`. Every graph input must be fed. An output given as a Feed is written
+   * into its array (which must have the output's exact size); one given by name is allocated.
    */
-  run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: readonly string[]): OrtData[] {
+  run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: ReadonlyArray<string | Feed>): OrtData[] {
     let session = this.sessions.get(key);
     if (session === undefined) {
       session = this.createSession(build());
@@ -71,10 +72,13 @@ export class OrtRuntime {
     }
     const nativeFeeds: Record<string, NativeTensor> = {};
     for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), feed.data, feed.dims);
-    const fetches: Record<string, null> = {};
-    for (const name of outputs) fetches[name] = null;
+    const fetches: Record<string, NativeTensor | null> = {};
+    for (const output of outputs) {
+      if (typeof output === 'string') fetches[output] = null;
+      else fetches[output.name] = new this.Tensor(tensorType(output.data), output.data, output.dims);
+    }
     const results = session.run(nativeFeeds, fetches, {});
-    return outputs.map((name) => results[name].data);
+    return outputs.map((output) => (typeof output === 'string' ? results[output].data : output.data));
   }
 
   /** Releases every cached session. */

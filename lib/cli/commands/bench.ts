@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { BACKEND_ORDER, parseBackendName } from '../../backend/select';
 import { getPreset } from '../../config/presets';
-import { loadCifar, makeSplits, resolveDataDir } from '../../data';
+import { loadCifar, makeSplits, resolveDataDir } from '../../data/index';
 import { benchTable, benchTrainingSteps, kernelBreakdown } from '../../experiments/bench';
 import { updateReadme } from '../../report/readme';
 import type { DataContext } from '../../train/data-context';

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import {
   ImportResult, OFFICIAL_URL, ProgressHook, downloadCifar, importCifar, resolveDataDir, validateCifarDir,
-} from '../../data';
+} from '../../data/index';
 import { UserError } from '../../util/errors';
 
 interface DataOptions {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { type BackendReport, describeBackends } from '../../backend/select';
-import { resolveDataDir, validateCifarDir } from '../../data';
+import { resolveDataDir, validateCifarDir } from '../../data/index';
 import { UserError } from '../../util/errors';
 
 interface InfoOptions {

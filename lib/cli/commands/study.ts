@@ -4,7 +4,7 @@ import { installStopHandler, prepareContext } from '../../experiments/context';
 import { runStudy } from '../../experiments/study';
 import { buildReport } from '../../report/build-report';
 import { progressHooks } from '../../train/progress';
-import { ensureData } from '../../data';
+import { ensureData } from '../../data/index';
 import { parseBackend } from '../options';
 import { defaultPresetName } from './default-preset';
 

@@ -1,145 +1,148 @@
 /**
- * Element-wise kernels on ORT for large float32 tensors. In a conv-bn-relu training step, once
- * convolutions are fast, these passes over whole activation maps (batch-norm scale and shift,
- * ReLU and its gradient, the residual adds) take most of the time on the cpu backend, whose
- * broadcasting loops compute an index per element.
+ * Element-wise kernels for large float32 tensors, in JavaScript. In a conv-bn-relu training step,
+ * once convolutions are fast, these passes over whole activation maps (batch-norm scale and shift,
+ * ReLU and its gradient, residual adds) dominate. Here they beat both the cpu kernels and ORT:
+ *   - the cpu kernels call the operation through a shared closure (V8 cannot inline it) and
+ *     compute an index per element when broadcasting;
+ *   - onnxruntime-node 1.23 copies every output into a fresh ArrayBuffer, whose page faults cost
+ *     more than the pass itself.
+ * Each loop below is written out per operation so that V8 compiles it to straight arithmetic, and
+ * writes into a recycled buffer. The arithmetic (float64, rounded to float32 on store) is the cpu
+ * kernels', so results are identical to the cpu backend.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ConstSpec, GraphSpec, NodeSpec } from '../proto';
-import { allFloat32, sameShape, withFallback, type OnnxKernel } from './kernel-utils';
+import { allFloat32, MIN_LARGE_ELEMENTS, withFallback, type OnnxKernel } from './kernel-utils';
 
-/** Smaller outputs stay on the cpu backend: calling into ORT costs tens of microseconds. */
-export const MIN_ORT_ELEMENTS = 4096;
+type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
 
-/** Nodes from input 'x' (and 'b' for binary ops) to output 'y', plus their constants. */
-interface OpNodes {
-  nodes: NodeSpec[];
-  consts?: ConstSpec[];
+/** out[i] = a[i] op b[i] */
+function sameShape(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; break;
+    case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; break;
+    case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; break;
+    case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; break;
+    case 'squaredDifference': for (let i = 0; i < n; i++) { const d = a[i] - b[i]; out[i] = d * d; } break;
+  }
 }
 
-const scalar = (name: string, value: number): ConstSpec => ({ name, type: 'float', shape: [], values: [value] });
-const single = (op: string, inputs = ['x'], attrs?: NodeSpec['attrs']): OpNodes => ({
-  nodes: [{ op, inputs, outputs: ['y'], attrs }],
-});
+/** out[i] = a[i] op row[i mod c]: the row repeats over the leading axes (a per-channel vector). */
+function rowRight(op: BinaryOp, a: Float32Array, row: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  const c = row.length;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] + row[j]; break;
+    case 'sub': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] - row[j]; break;
+    case 'mul': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] * row[j]; break;
+    case 'div': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] / row[j]; break;
+    case 'squaredDifference':
+      for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) { const d = a[i + j] - row[j]; out[i + j] = d * d; }
+      break;
+  }
+}
 
-/** One-input kernels: tfjs kernel name -> ONNX nodes (attrs are the tfjs kernel's). */
-const UNARY: Record<string, (attrs: tf.NamedAttrMap) => OpNodes> = {
-  [tf.Relu]: () => single('Relu'),
-  [tf.Relu6]: () => ({
-    nodes: [{ op: 'Clip', inputs: ['x', 'zero', 'six'], outputs: ['y'] }],
-    consts: [scalar('zero', 0), scalar('six', 6)],
-  }),
-  [tf.LeakyRelu]: (attrs) => single('LeakyRelu', ['x'], { alpha: { float: attrs.alpha as number } }),
-  [tf.Elu]: () => single('Elu', ['x'], { alpha: { float: 1 } }),
-  [tf.Sigmoid]: () => single('Sigmoid'),
-  [tf.Tanh]: () => single('Tanh'),
-  [tf.Exp]: () => single('Exp'),
-  [tf.Log]: () => single('Log'),
-  [tf.Sqrt]: () => single('Sqrt'),
-  [tf.Rsqrt]: () => ({
-    nodes: [
-      { op: 'Sqrt', inputs: ['x'], outputs: ['root'] },
-      { op: 'Reciprocal', inputs: ['root'], outputs: ['y'] },
-    ],
-  }),
-  [tf.Reciprocal]: () => single('Reciprocal'),
-  [tf.Square]: () => single('Mul', ['x', 'x']),
-  [tf.Abs]: () => single('Abs'),
-  [tf.Neg]: () => single('Neg'),
-  // step(x) = 1 where x > 0, alpha elsewhere, NaN stays NaN (the ReLU gradient is dy * step(x)).
-  [tf.Step]: (attrs) => ({
-    nodes: [
-      { op: 'Greater', inputs: ['x', 'zero'], outputs: ['positive'] },
-      { op: 'Where', inputs: ['positive', 'one', 'alpha'], outputs: ['stepped'] },
-      { op: 'IsNaN', inputs: ['x'], outputs: ['nan'] },
-      { op: 'Where', inputs: ['nan', 'x', 'stepped'], outputs: ['y'] },
-    ],
-    consts: [scalar('zero', 0), scalar('one', 1), scalar('alpha', attrs.alpha as number)],
-  }),
+/** out[i] = row[i mod c] op b[i] (the repeated row on the left). */
+function rowLeft(op: BinaryOp, row: Float32Array, b: Float32Array, out: Float32Array): void {
+  const n = out.length;
+  const c = row.length;
+  switch (op) {
+    case 'add': rowRight('add', b, row, out); break;
+    case 'mul': rowRight('mul', b, row, out); break;
+    case 'squaredDifference': rowRight('squaredDifference', b, row, out); break;
+    case 'sub': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = row[j] - b[i + j]; break;
+    case 'div': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = row[j] / b[i + j]; break;
+  }
+}
+
+const BINARY: Record<string, BinaryOp> = {
+  [tf.Add]: 'add',
+  [tf.Sub]: 'sub',
+  [tf.Multiply]: 'mul',
+  [tf.RealDiv]: 'div',
+  [tf.SquaredDifference]: 'squaredDifference',
 };
 
-/** Two-input kernels (inputs a, b; numpy broadcasting in both libraries). */
-const BINARY: Record<string, () => OpNodes> = {
-  [tf.Add]: () => single('Add', ['x', 'b']),
-  [tf.Sub]: () => single('Sub', ['x', 'b']),
-  [tf.Multiply]: () => single('Mul', ['x', 'b']),
-  [tf.RealDiv]: () => single('Div', ['x', 'b']),
-  [tf.SquaredDifference]: () => ({
-    nodes: [
-      { op: 'Sub', inputs: ['x', 'b'], outputs: ['diff'] },
-      { op: 'Mul', inputs: ['diff', 'diff'], outputs: ['y'] },
-    ],
-  }),
-};
-
-/** Unary graph on a flat tensor of symbolic length, so one session serves every shape. */
-function unaryGraph(op: OpNodes): GraphSpec {
-  return {
-    nodes: op.nodes,
-    consts: op.consts,
-    inputs: [{ name: 'x', type: 'float', shape: ['n'] }],
-    outputs: [{ name: 'y', type: 'float', shape: ['n'] }],
-  };
+/**
+ * Length of the block that `small` repeats inside `big` when it only broadcasts over leading axes
+ * (trailing dimensions equal, leading ones 1 or absent), else undefined.
+ */
+function repeatedBlock(big: readonly number[], small: readonly number[]): number | undefined {
+  let block = 1;
+  let i = small.length - 1;
+  let j = big.length - 1;
+  // Trailing dimensions that match exactly form the repeated block...
+  while (i >= 0 && small[i] === big[j]) block *= small[i--], j--;
+  // ...and everything before them in `small` must be 1.
+  for (; i >= 0; i--) if (small[i] !== 1) return undefined;
+  return block;
 }
 
-function binaryGraph(op: OpNodes, aShape: number[] | string[], bShape: number[] | string[], outShape: number[] | string[]): GraphSpec {
-  return {
-    nodes: op.nodes,
-    consts: op.consts,
-    inputs: [
-      { name: 'x', type: 'float', shape: aShape },
-      { name: 'b', type: 'float', shape: bShape },
-    ],
-    outputs: [{ name: 'y', type: 'float', shape: outShape }],
-  };
+/** How b (or a) broadcasts: element by element, or as a block repeated over the leading axes. */
+function broadcastPattern(aShape: number[], bShape: number[], outShape: number[]): 'same' | 'row-right' | 'row-left' | undefined {
+  const size = tf.util.sizeFromShape(outShape);
+  const aFull = tf.util.sizeFromShape(aShape) === size;
+  const bFull = tf.util.sizeFromShape(bShape) === size;
+  if (aFull && bFull) return 'same';
+  if (aFull && repeatedBlock(outShape, bShape) !== undefined) return 'row-right';
+  if (bFull && repeatedBlock(outShape, aShape) !== undefined) return 'row-left';
+  return undefined;
 }
 
-function unaryKernel(kernelName: string, build: (attrs: tf.NamedAttrMap) => OpNodes): OnnxKernel {
-  return withFallback<tf.NamedAttrMap>(kernelName, ({ inputs, backend, attrs }) => {
-    const { x } = inputs;
-    if (!allFloat32(x) || tf.util.sizeFromShape(x.shape) < MIN_ORT_ELEMENTS) return undefined;
-    const size = tf.util.sizeFromShape(x.shape);
-    const [y] = backend.runGraph(
-      `unary|${kernelName}|${JSON.stringify(attrs ?? {})}`,
-      () => unaryGraph(build(attrs ?? {})),
-      [{ name: 'x', data: backend.float32(x), dims: [size] }],
-      [{ name: 'y', shape: [...x.shape] }],
-    );
-    return y;
-  });
-}
-
-function binaryKernel(kernelName: string, build: () => OpNodes): OnnxKernel {
+function binaryKernel(kernelName: string, op: BinaryOp): OnnxKernel {
   return withFallback(kernelName, ({ inputs, backend }) => {
     const { a, b } = inputs;
     if (!allFloat32(a, b)) return undefined;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const size = tf.util.sizeFromShape(outShape);
-    if (size < MIN_ORT_ELEMENTS) return undefined;
-    if (sameShape(a.shape, b.shape)) {
-      // Same shapes: flatten, so one session serves every shape.
-      const [y] = backend.runGraph(
-        `binary|${kernelName}|flat`,
-        () => binaryGraph(build(), ['n'], ['n'], ['n']),
-        [
-          { name: 'x', data: backend.float32(a), dims: [size] },
-          { name: 'b', data: backend.float32(b), dims: [size] },
-        ],
-        [{ name: 'y', shape: outShape }],
-      );
-      return y;
+    if (tf.util.sizeFromShape(outShape) < MIN_LARGE_ELEMENTS) return undefined;
+    const pattern = broadcastPattern(a.shape, b.shape, outShape);
+    if (pattern === undefined) return undefined;
+    const out = backend.output(outShape);
+    const [aValues, bValues] = [backend.float32(a), backend.float32(b)];
+    if (pattern === 'same') sameShape(op, aValues, bValues, out);
+    else if (pattern === 'row-right') rowRight(op, aValues, bValues, out);
+    else rowLeft(op, aValues, bValues, out);
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  });
+}
+
+/** One-input kernels: the loop writes f(x) for every element. */
+const UNARY: Record<string, (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void> = {
+  // (v + |v|) / 2 is v or 0 without a branch on the sign, which random signs would mispredict.
+  [tf.Relu]: (x, out) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = v === -Infinity ? 0 : (v + Math.abs(v)) * 0.5;
     }
-    const [y] = backend.runGraph(
-      `binary|${kernelName}|${a.shape}|${b.shape}`,
-      () => binaryGraph(build(), a.shape, b.shape, outShape),
-      [backend.feed('x', a), backend.feed('b', b)],
-      [{ name: 'y', shape: outShape }],
-    );
-    return y;
+  },
+  // step(x) = 1 where x > 0, alpha elsewhere, NaN for NaN: the ReLU gradient is dy * step(x).
+  [tf.Step]: (x, out, attrs) => {
+    const alpha = (attrs.alpha as number | undefined) ?? 0;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = v !== v ? NaN : alpha + (1 - alpha) * +(v > 0);
+    }
+  },
+  [tf.Square]: (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i];
+  },
+  [tf.Neg]: (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = -x[i];
+  },
+};
+
+function unaryKernel(kernelName: string, loop: (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void): OnnxKernel {
+  return withFallback<tf.NamedAttrMap>(kernelName, ({ inputs, backend, attrs }) => {
+    const { x } = inputs;
+    if (!allFloat32(x) || tf.util.sizeFromShape(x.shape) < MIN_LARGE_ELEMENTS) return undefined;
+    const out = backend.output(x.shape);
+    loop(backend.float32(x), out, attrs ?? {});
+    return backend.makeTensorInfo([...x.shape], 'float32', out);
   });
 }
 
 export const elementwiseKernels: OnnxKernel[] = [
-  ...Object.entries(UNARY).map(([name, build]) => unaryKernel(name, build)),
-  ...Object.entries(BINARY).map(([name, build]) => binaryKernel(name, build)),
+  ...Object.entries(BINARY).map(([name, op]) => binaryKernel(name, op)),
+  ...Object.entries(UNARY).map(([name, loop]) => unaryKernel(name, loop)),
 ];
+

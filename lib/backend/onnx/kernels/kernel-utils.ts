@@ -2,6 +2,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
 
+/**
+ * Tensors with fewer elements stay on the cpu kernels: calling into ORT costs tens of
+ * microseconds, and on small tensors the cpu kernels' overheads do not matter.
+ */
+export const MIN_LARGE_ELEMENTS = 4096;
+
 /** What tfjs passes to a kernel of this backend. */
 export interface OnnxKernelArgs<A = tf.NamedAttrMap> {
   /** by the kernel's input names; optional inputs may be missing */

@@ -1,0 +1,77 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { PROJECT_ROOT, realDataOrSkipReason } from './helpers/real-data';
+
+const BIN = path.join(PROJECT_ROOT, 'bin', 'cifar-ssl.js');
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, CIFAR_SSL_BACKEND: 'wasm' } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('command line', () => {
+  test('every command has --help', () => {
+    for (const command of ['data', 'info', 'pretrain', 'probe', 'train', 'study', 'report', 'bench', 'notebooks']) {
+      const result = cli([command, '--help']);
+      assert.equal(result.status, 0, `${command} --help: ${result.stderr}`);
+      assert.match(result.stdout, /Usage: cifar-ssl/);
+    }
+  });
+
+  test('invalid values give a clear error and exit code 2', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['pretrain', '--preset', 'smoke', '--epochs', '-3'], /--epochs must be a positive integer, got "-3"/],
+      [['train', '--preset', 'smoke', '--labels', '150%'], /label fraction must be .* got "150%"/],
+      [['train', '--preset', 'smoke', '--labels', '0'], /label fraction must be/],
+      [['train', '--preset', 'nope'], /unknown preset "nope"; choose one of smoke, quick, cpu, paper/],
+      [['probe', '--preset', 'smoke', '--encoder', '/no/such/encoder'], /encoder folder \/no\/such\/encoder does not exist/],
+      [['train', '--preset', 'smoke', '--set', 'optimizer.nosuch=1'], /unknown configuration path "optimizer.nosuch"/],
+      [['pretrain', '--preset', 'smoke', '--backend', 'gpu'], /unknown backend "gpu"/],
+      [['pretrain', '--bogus-flag'], /unknown option '--bogus-flag'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = cli(args);
+      assert.equal(result.status, 2, `${args.join(' ')}: exit ${result.status}, stderr ${result.stderr}`);
+      assert.match(result.stderr, message, args.join(' '));
+    }
+  });
+});
+
+describe('training commands on the smoke preset (real CIFAR-10)', () => {
+  let skip: string | null = null;
+  before(async () => {
+    skip = await realDataOrSkipReason();
+  });
+
+  test('pretrain, probe, fine-tune and train from scratch run end to end and resume', (t) => {
+    if (skip) return t.skip(skip);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-cli-'));
+    const pretrain = cli(['pretrain', '--preset', 'smoke', '--epochs', '1', '--out', path.join(out, 'pre')]);
+    assert.equal(pretrain.status, 0, pretrain.stderr);
+    const encoder = path.join(out, 'pre', 'encoder');
+    assert.ok(fs.existsSync(path.join(encoder, 'manifest.json')));
+    const history = fs.readFileSync(path.join(out, 'pre', 'history.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(history.length, 1);
+    assert.ok(JSON.parse(history[0]).knnAccuracy >= 0);
+
+    const again = cli(['pretrain', '--preset', 'smoke', '--epochs', '1', '--out', path.join(out, 'pre'), '--resume']);
+    assert.equal(again.status, 0, again.stderr);
+    const refused = cli(['pretrain', '--preset', 'smoke', '--epochs', '2', '--out', path.join(out, 'pre'), '--resume']);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /was made with configuration/);
+
+    const probe = cli(['probe', '--preset', 'smoke', '--encoder', encoder, '--labels', '10%', '--out', path.join(out, 'probe')]);
+    assert.equal(probe.status, 0, probe.stderr);
+    assert.match(probe.stdout, /probe on 10% of the labels \(\d+ images\): test accuracy \d+\.\d+%/);
+    const finetune = cli(['train', '--preset', 'smoke', '--init', encoder, '--labels', '0.5', '--epochs', '1', '--out', path.join(out, 'ft')]);
+    assert.equal(finetune.status, 0, finetune.stderr);
+    const scratch = cli(['train', '--preset', 'smoke', '--model', 'basic-cnn', '--epochs', '1', '--out', path.join(out, 'cnn')]);
+    assert.equal(scratch.status, 0, scratch.stderr);
+    const result = JSON.parse(fs.readFileSync(path.join(out, 'cnn', 'result.json'), 'utf8'));
+    assert.equal(result.test.confusion.length, 10);
+  });
+});

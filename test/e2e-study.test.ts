@@ -1,0 +1,51 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import type { RunRecord } from '../lib/experiments/records';
+import { findChromium } from '../lib/report/render-png';
+import { PROJECT_ROOT, realDataOrSkipReason } from './helpers/real-data';
+
+describe('the study end to end on the smoke preset', () => {
+  let skip: string | null = null;
+  before(async () => {
+    skip = await realDataOrSkipReason();
+  });
+
+  test('records, figures and the README section are produced; a second run skips finished runs', (t) => {
+    if (skip) return t.skip(skip);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-study-'));
+    const readme = path.join(out, 'README.md');
+    fs.writeFileSync(readme, '# study\n<!-- results:start -->\n<!-- results:end -->\nfooter\n');
+    const args = [path.join(PROJECT_ROOT, 'bin', 'cifar-ssl.js'), 'study', '--preset', 'smoke',
+      '--results', path.join(out, 'results'), '--runs', path.join(out, 'runs'), '--figures', path.join(out, 'figures'), '--readme', readme];
+    const first = spawnSync(process.execPath, args, { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    assert.equal(first.status, 0, first.stderr + first.stdout.slice(-2000));
+
+    const records = JSON.parse(fs.readFileSync(path.join(out, 'results', 'smoke', 'records.json'), 'utf8')) as RunRecord[];
+    const methods = new Set(records.map((r) => r.method));
+    for (const method of ['simclr-knn', 'simclr-linear', 'simclr-finetune', 'supervised-resnet', 'supervised-cnn', 'random-linear', 'simclr-fixed-subset-linear', 'simclr-fresh-subset-linear']) {
+      assert.ok(methods.has(method as RunRecord['method']), `no ${method} record`);
+    }
+    for (const record of records) {
+      assert.ok(record.testAccuracy >= 0 && record.testAccuracy <= 1);
+      assert.equal(record.preset, 'smoke');
+      assert.ok(record.configHash.length > 0 && record.backend.length > 0);
+    }
+    assert.ok(fs.readFileSync(path.join(out, 'results', 'smoke', 'records.csv'), 'utf8').startsWith('method,labelPct,seed'));
+    const figures = fs.readdirSync(path.join(out, 'figures', 'smoke'));
+    for (const name of ['accuracy-vs-labels', 'pretraining', 'learning-rates', 'confusion', 'projection', 'augmentation-pairs', 'dataset-samples', 'ssl-gain', 'convergence']) {
+      assert.ok(figures.includes(`${name}.html`), `no ${name}.html`);
+      if (findChromium()) assert.ok(figures.includes(`${name}.png`), `no ${name}.png`);
+    }
+    const text = fs.readFileSync(readme, 'utf8');
+    assert.match(text, /### Results: preset `smoke`[\s\S]*<!-- results:end -->\nfooter\n$/);
+
+    const second = spawnSync(process.execPath, [...args, '--no-png'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /already recorded, skipped/);
+    assert.doesNotMatch(second.stdout, /starting epoch 1/);
+  });
+});
