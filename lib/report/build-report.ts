@@ -18,7 +18,8 @@ import {
 } from './figures/index';
 import { projectionFigure, type FeaturePanel } from './figures/projection';
 import type { Figure } from './plotly-types';
-import { renderResultsSection, updateReadme, type FigureLink, type ResultsMeta } from './readme';
+import { renderResultsSection, sectionMarkers, updateReadme, type FigureLink, type ResultsMeta } from './readme';
+import { renderPresetsSection } from './presets-section';
 import { loadReportInputs, type ReportInputs } from './run-data';
 import { groupRecords, summarise, type RecordGroup } from './stats';
 import { METHOD_STYLES } from './style';
@@ -202,6 +203,12 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
     pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
   };
   const markdown = renderResultsSection(records, meta);
-  if (options.readme) updateReadme(options.readme, markdown);
+  if (options.readme) {
+    updateReadme(options.readme, markdown);
+    // The presets table is optional: only READMEs that carry its markers get it.
+    if (fs.readFileSync(options.readme, 'utf8').includes(sectionMarkers('presets')[0])) {
+      updateReadme(options.readme, renderPresetsSection(options.resultsRoot), 'presets');
+    }
+  }
   return { figures, tables, markdown };
 }

@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { BufferPool } from './buffer-pool';
+import { MIN_LARGE_ELEMENTS } from './kernels/kernel-utils';
 import type { GraphSpec } from './proto';
+import type { WasmArena } from './simd/arena';
 import type { Feed, OrtRuntime } from './runtime';
 
 type DataId = object;
@@ -18,23 +20,24 @@ export class OnnxBackend extends MathBackendCPU {
     readonly ort: OrtRuntime,
     /** NCHWc block size of this CPU (0 when the NCHWc kernels are unavailable) */
     readonly nchwcBlock: number,
-    /** bytes of freed buffers kept for reuse */
-    poolBytes: number,
+    pool: BufferPool,
   ) {
     super();
-    this.pool = new BufferPool(poolBytes);
+    this.pool = pool;
     // The cpu backend prints a "use tfjs-node" hint on first use; this backend is the answer to it.
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 
   override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
-    this.pool.retain(values);
-    return super.write(values, shape, dtype);
+    const held = this.pool.intern(values, MIN_LARGE_ELEMENTS) as tf.backend_util.BackendValues;
+    this.pool.retain(held);
+    return super.write(held, shape, dtype);
   }
 
   override move(dataId: DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
-    this.pool.retain(values);
-    super.move(dataId, values, shape, dtype, refCount);
+    const held = this.pool.intern(values, MIN_LARGE_ELEMENTS) as tf.backend_util.BackendValues;
+    this.pool.retain(held);
+    super.move(dataId, held, shape, dtype, refCount);
   }
 
   override disposeData(dataId: DataId, force = false): boolean {
@@ -46,9 +49,13 @@ export class OnnxBackend extends MathBackendCPU {
 
   override readSync(dataId: DataId): tf.backend_util.BackendValues {
     const values = super.readSync(dataId);
-    // dataSync() hands out this very array; it must never be overwritten.
-    this.pool.escape(values);
-    return values;
+    // dataSync() hands out this very array, which the caller may keep: a pooled one gets reused.
+    return this.pool.pooled(values) ? (values as Float32Array).slice() : values;
+  }
+
+  /** The SIMD kernels and their memory, when WebAssembly SIMD is available. */
+  get arena(): WasmArena | undefined {
+    return this.pool.arena;
   }
 
   /** A float32 output buffer of `shape`, recycled when possible. */
@@ -72,13 +79,9 @@ export class OnnxBackend extends MathBackendCPU {
     outputs: ReadonlyArray<{ name: string; shape: number[] }>,
   ): tf.TensorInfo[] {
     // onnxruntime-node 1.23 copies each output into a new ArrayBuffer even when given one to
-    // fill, so the outputs are left to it and adopted into the pool instead.
+    // fill, so ORT allocates the outputs (and write() copies them into the arena).
     const results = this.ort.run(key, build, feeds, outputs.map((o) => o.name));
-    return outputs.map((o, i) => {
-      const values = results[i] as Float32Array;
-      this.pool.adopt(values);
-      return this.makeTensorInfo(o.shape, 'float32', values);
-    });
+    return outputs.map((o, i) => this.makeTensorInfo(o.shape, 'float32', results[i] as Float32Array));
   }
 
   /** Feed for a tensor of this backend. */

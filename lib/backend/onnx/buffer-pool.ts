@@ -1,24 +1,34 @@
 /**
- * Recycles the float32 output buffers of this backend's kernels. A fresh multi-megabyte typed
- * array costs more than the element-wise pass that fills it (the pages are faulted in and zeroed),
- * and a training step frees and reallocates the same sizes every time.
+ * Output buffers of this backend's kernels, recycled. A fresh multi-megabyte typed array costs
+ * more than the element-wise pass that fills it (its pages are faulted in and zeroed), and a
+ * training step frees and reallocates the same sizes every time.
  *
- * A buffer goes back to the pool only when no live tensor views it any more (counted per
- * ArrayBuffer, so views made by other kernels count too) and it was never handed out by readSync
- * (dataSync() returns the backend's array itself, which the caller may keep).
+ * Buffers come from the WebAssembly arena when there is one and it has room (so the SIMD kernels
+ * can use them), else from ordinary memory. A buffer is reused only when no live tensor views it
+ * any more (views made by other kernels count too). readSync hands out copies of pooled buffers,
+ * since dataSync() gives its array to the caller, who may keep it.
  */
+import type { WasmArena } from './simd/arena';
+
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private readonly owned = new WeakSet<ArrayBuffer>();
-  private readonly escaped = new WeakSet<ArrayBuffer>();
   private readonly liveViews = new Map<ArrayBuffer, number>();
   private pooledBytes = 0;
 
-  /** @param capacityBytes most bytes kept for reuse; beyond that freed buffers go to the GC */
-  constructor(readonly capacityBytes: number) {}
+  /**
+   * @param arena WebAssembly memory for buffers the SIMD kernels can use (undefined: none)
+   * @param capacityBytes most bytes of ordinary memory kept for reuse; beyond that, the GC's
+   */
+  constructor(
+    readonly arena: WasmArena | undefined,
+    readonly capacityBytes: number,
+  ) {}
 
   /** A float32 array of `length` elements with arbitrary contents. */
   take(length: number): Float32Array {
+    const block = this.arena?.take(length);
+    if (block !== undefined) return block;
     const recycled = this.free.get(length * 4)?.pop();
     if (recycled !== undefined) {
       this.pooledBytes -= recycled.byteLength;
@@ -32,21 +42,40 @@ export class BufferPool {
     return new Float32Array(buffer, fresh.byteOffset, length);
   }
 
-  /** Takes ownership of `values`, an array nothing else references, so it can be recycled later. */
-  adopt(values: Float32Array): void {
-    if (values.byteOffset === 0 && values.byteLength === values.buffer.byteLength && values.buffer instanceof ArrayBuffer) {
-      this.owned.add(values.buffer);
-    }
+  /**
+   * The array a new tensor should hold for `values`: a large float32 array from elsewhere (an ORT
+   * output, a cpu kernel's result, tf.ones) is copied into the arena when it has room, so the
+   * SIMD kernels can read it; anything else is kept as it is.
+   */
+  intern(values: unknown, minLength: number): unknown {
+    if (!(values instanceof Float32Array) || values.length < minLength || this.pooled(values)) return values;
+    const block = this.arena?.take(values.length);
+    if (block === undefined) return values;
+    block.set(values);
+    return block;
+  }
+
+  /** Whether `values` is one of this pool's buffers (or a view of one). */
+  pooled(values: unknown): boolean {
+    return this.arena?.contains(values) === true || ownedBuffer(values, this.owned) !== undefined;
   }
 
   /** A tensor now views `values`. */
   retain(values: unknown): void {
+    if (this.arena?.contains(values)) {
+      this.arena.retain(values);
+      return;
+    }
     const buffer = ownedBuffer(values, this.owned);
     if (buffer !== undefined) this.liveViews.set(buffer, (this.liveViews.get(buffer) ?? 0) + 1);
   }
 
-  /** A tensor that viewed `values` is gone; the buffer is reused once no tensor views it. */
+  /** A tensor that viewed `values` is gone; its buffer is reused once no tensor views it. */
   release(values: unknown): void {
+    if (this.arena?.contains(values)) {
+      this.arena.release(values);
+      return;
+    }
     const buffer = ownedBuffer(values, this.owned);
     if (buffer === undefined) return;
     const views = (this.liveViews.get(buffer) ?? 1) - 1;
@@ -55,20 +84,28 @@ export class BufferPool {
       return;
     }
     this.liveViews.delete(buffer);
-    if (this.escaped.has(buffer) || this.pooledBytes + buffer.byteLength > this.capacityBytes) return;
+    if (this.pooledBytes + buffer.byteLength > this.capacityBytes) return;
     const list = this.free.get(buffer.byteLength) ?? [];
     list.push(buffer);
     this.free.set(buffer.byteLength, list);
     this.pooledBytes += buffer.byteLength;
   }
 
-  /** `values` left the backend (read by the user): never reuse its buffer. */
-  escape(values: unknown): void {
+  /** Returns a buffer from take() that was used as scratch space and never held by a tensor. */
+  recycle(values: Float32Array): void {
+    if (this.arena?.contains(values)) {
+      this.arena.recycle(values);
+      return;
+    }
     const buffer = ownedBuffer(values, this.owned);
-    if (buffer !== undefined) this.escaped.add(buffer);
+    if (buffer === undefined || this.liveViews.has(buffer) || this.pooledBytes + buffer.byteLength > this.capacityBytes) return;
+    const list = this.free.get(buffer.byteLength) ?? [];
+    list.push(buffer);
+    this.free.set(buffer.byteLength, list);
+    this.pooledBytes += buffer.byteLength;
   }
 
-  /** Drops every pooled buffer. */
+  /** Drops every pooled ordinary buffer. */
   clear(): void {
     this.free.clear();
     this.pooledBytes = 0;

@@ -59,22 +59,50 @@ export function filterShape(g: ConvGeometry, route: ConvRoute, block: number): n
 }
 
 /**
- * Graph: x [N, H, W, Ci] (NHWC), w (layout of `route`), optional b -> y [N, Ho, Wo, Co] (NHWC).
- * With `inputDilation` [sh, sw], H and W are the undilated sizes; the convolution sees H*sh rows.
+ * With exactly one block of channels, NHWC [N, H, W, B] and NCHWc [N, 1, H, W, B] are the same
+ * bytes, so the reorders are skipped and the graph declares x (or y) in its NCHWc shape.
+ */
+function blockedDirectly(route: ConvRoute, channels: number, block: number): boolean {
+  return route === 'nchwc-blocked' && channels === block;
+}
+
+function dilated(extras: ConvExtras): boolean {
+  return extras.inputDilation !== undefined && (extras.inputDilation[0] > 1 || extras.inputDilation[1] > 1);
+}
+
+/** The dims to feed as x: NHWC, or NCHWc when the input needs no reorder. */
+export function convInputDims(g: ConvGeometry, route: ConvRoute, block: number, extras: ConvExtras = {}): number[] {
+  const { batch, inHeight, inWidth, inChannels } = g;
+  return blockedDirectly(route, inChannels, block) && !dilated(extras)
+    ? [batch, inChannels, inHeight, inWidth]
+    : [batch, inHeight, inWidth, inChannels];
+}
+
+/**
+ * Graph: x [N, H, W, Ci] (NHWC, or see convInputDims), w (layout of `route`), optional b ->
+ * y [N, Ho, Wo, Co] (NHWC bytes). With `inputDilation` [sh, sw], H and W are the undilated sizes;
+ * the convolution sees H*sh rows.
  */
 export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extras: ConvExtras = {}): GraphSpec {
   const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = g;
   const nodes: NodeSpec[] = [];
   const consts: ConstSpec[] = [];
+  const directIn = blockedDirectly(route, inChannels, block);
   let x = 'x';
 
-  if (extras.inputDilation && (extras.inputDilation[0] > 1 || extras.inputDilation[1] > 1)) {
-    const [sh, sw] = extras.inputDilation;
+  if (dilated(extras)) {
+    const [sh, sw] = extras.inputDilation ?? [1, 1];
+    const [height, width] = [inHeight * sh, inWidth * sw];
     // [N, H, W, C] -> [N, H, 1, W, 1, C] -> pad -> [N, H, sh, W, sw, C] -> [N, H*sh, W*sw, C]
     consts.push(
       { name: 'dil_shape6', type: 'int64', shape: [6], values: [batch, inHeight, 1, inWidth, 1, inChannels] },
       { name: 'dil_pads', type: 'int64', shape: [12], values: [0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1, 0] },
-      { name: 'dil_shape4', type: 'int64', shape: [4], values: [batch, inHeight * sh, inWidth * sw, inChannels] },
+      {
+        name: 'dil_shape4',
+        type: 'int64',
+        shape: [4],
+        values: directIn ? [batch, inChannels, height, width] : [batch, height, width, inChannels],
+      },
     );
     nodes.push(
       { op: 'Reshape', inputs: [x, 'dil_shape6'], outputs: ['dil6'] },
@@ -95,6 +123,7 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
   // The NCHWc kernel applies ReLU itself; other activations follow as ONNX nodes on NHWC.
   const fusedRelu = route !== 'plain' && activation === 'relu';
   const y = activation === 'linear' || fusedRelu ? 'y' : 'y_linear';
+  const directOut = blockedDirectly(route, outChannels, block) && y === 'y';
 
   if (route === 'plain') {
     nodes.push(
@@ -104,16 +133,19 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
     );
   } else {
     if (route === 'nchwc-blocked') {
-      nodes.push({ op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['x_blocked'], attrs: { channels_last: 1 } });
-      x = 'x_blocked';
+      if (!directIn) {
+        nodes.push({ op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [x], outputs: ['x_blocked'], attrs: { channels_last: 1 } });
+        x = 'x_blocked';
+      }
     } else {
       nodes.push({ op: 'Transpose', inputs: [x], outputs: ['x_nchw'], attrs: { perm: [0, 3, 1, 2] } });
       x = 'x_nchw';
     }
-    nodes.push(
-      { op: 'Conv', domain: NCHWC_DOMAIN, inputs: convInputs(x), outputs: ['y_blocked'], attrs: fusedRelu ? { ...attrs, activation: 'Relu' } : attrs },
-      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: [y], attrs: { channels_last: 1, channels: outChannels } },
-    );
+    const convAttrs = fusedRelu ? { ...attrs, activation: 'Relu' } : attrs;
+    nodes.push({ op: 'Conv', domain: NCHWC_DOMAIN, inputs: convInputs(x), outputs: [directOut ? y : 'y_blocked'], attrs: convAttrs });
+    if (!directOut) {
+      nodes.push({ op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: [y], attrs: { channels_last: 1, channels: outChannels } });
+    }
   }
   if (y !== 'y') {
     const act = activationNodes(activation, y, 'y', extras.leakyreluAlpha);
@@ -123,7 +155,7 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
   }
 
   const inputs: ValueSpec[] = [
-    { name: 'x', type: 'float', shape: [batch, inHeight, inWidth, inChannels] },
+    { name: 'x', type: 'float', shape: convInputDims(g, route, block, extras) },
     { name: 'w', type: 'float', shape: filterShape(g, route, block) },
   ];
   if (extras.bias) {
@@ -134,7 +166,7 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
     nodes,
     consts,
     inputs,
-    outputs: [{ name: 'y', type: 'float', shape: [batch, outHeight, outWidth, outChannels] }],
+    outputs: [{ name: 'y', type: 'float', shape: directOut ? [batch, outChannels, outHeight, outWidth] : [batch, outHeight, outWidth, outChannels] }],
   };
 }
 
@@ -203,6 +235,29 @@ export function filterGradGraph(g: ConvGeometry): GraphSpec {
     inputs: [
       { name: 'x', type: 'float', shape: [batch, inHeight, inWidth, inChannels] },
       { name: 'dy', type: 'float', shape: [batch, outHeight, outWidth, outChannels] },
+    ],
+    outputs: [{ name: 'dw', type: 'float', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
+  };
+}
+
+/**
+ * Graph of the filter gradient from prepared tap windows: tap_t [rows, Ci] (t = ky * kw + kx),
+ * dy [rows, Co] -> dw [kh, kw, Ci, Co], dw[t] = tap_t^T dy. Used for stride 1, where every tap's
+ * window is a contiguous run of one padded copy of the input (see conv-filter-grad.ts).
+ */
+export function tapGemmGraph(rows: number, inChannels: number, outChannels: number, filterHeight: number, filterWidth: number): GraphSpec {
+  const taps = filterHeight * filterWidth;
+  const names = Array.from({ length: taps }, (_, t) => t);
+  return {
+    nodes: [
+      ...names.map((t) => ({ op: 'Gemm', inputs: [`tap_${t}`, 'dy'], outputs: [`dw_${t}`], attrs: { transA: 1 } })), // [Ci, Co]
+      { op: 'Concat', inputs: names.map((t) => `dw_${t}`), outputs: ['dw_taps'], attrs: { axis: 0 } }, // [kh*kw*Ci, Co]
+      { op: 'Reshape', inputs: ['dw_taps', 'dw_shape'], outputs: ['dw'] },
+    ],
+    consts: [{ name: 'dw_shape', type: 'int64', shape: [4], values: [filterHeight, filterWidth, inChannels, outChannels] }],
+    inputs: [
+      ...names.map((t) => ({ name: `tap_${t}`, type: 'float' as const, shape: [rows, inChannels] })),
+      { name: 'dy', type: 'float', shape: [rows, outChannels] },
     ],
     outputs: [{ name: 'dw', type: 'float', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
   };

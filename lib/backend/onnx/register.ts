@@ -4,8 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OnnxBackend } from './backend';
+import { BufferPool } from './buffer-pool';
 import { fusedBatchNorm } from './kernels/batchnorm';
 import { convKernels } from './kernels/conv';
+import { conv2DBackpropFilter } from './kernels/conv-filter-grad';
 import { elementwiseKernels } from './kernels/elementwise';
 import type { OnnxKernel } from './kernels/kernel-utils';
 import { matMulKernels } from './kernels/matmul';
@@ -13,6 +15,7 @@ import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
 import { detectBlockSize } from './layout';
 import { defaultThreadCount, loadOrtRuntime } from './runtime';
+import { WasmArena } from './simd/arena';
 import { timed } from './timing';
 
 export const ONNX_BACKEND_NAME = 'onnx';
@@ -21,7 +24,17 @@ export const ONNX_BACKEND_NAME = 'onnx';
 const PRIORITY = 2.5;
 
 function onnxKernels(): OnnxKernel[] {
-  return [...convKernels, ...matMulKernels, fusedBatchNorm, ...poolKernels, ...reduceKernels, ...elementwiseKernels];
+  return [...convKernels, conv2DBackpropFilter, ...matMulKernels, fusedBatchNorm, ...poolKernels, ...reduceKernels, ...elementwiseKernels];
+}
+
+/** The SIMD arena, or undefined (element-wise kernels then run as plain JavaScript loops). */
+function makeArena(megabytes: number): WasmArena | undefined {
+  if (megabytes <= 0) return undefined;
+  try {
+    return new WasmArena(megabytes * 2 ** 20);
+  } catch {
+    return undefined; // no WebAssembly SIMD, or no address space for the memory
+  }
 }
 
 /** Names of the kernels that run on ONNX Runtime (the others are the cpu backend's). */
@@ -35,7 +48,9 @@ export interface OnnxBackendOptions {
   threads: number;
   /** idle ORT threads spin waiting for work: a little faster on an idle machine, far slower on a busy one */
   spinning: boolean;
-  /** freed kernel outputs kept for reuse, MiB */
+  /** WebAssembly memory for tensors the SIMD kernels work on, MiB (reserved, committed as used; 0 = none) */
+  arenaMegabytes: number;
+  /** freed kernel outputs outside that memory kept for reuse, MiB */
   poolMegabytes: number;
 }
 
@@ -46,7 +61,13 @@ export interface OnnxBackendOptions {
  */
 export function registerOnnxBackend(options: Partial<OnnxBackendOptions> = {}): void {
   if (tf.findBackendFactory(ONNX_BACKEND_NAME) !== null) return;
-  const settings: OnnxBackendOptions = { threads: defaultThreadCount(), spinning: false, poolMegabytes: 1024, ...options };
+  const settings: OnnxBackendOptions = {
+    threads: defaultThreadCount(),
+    spinning: false,
+    arenaMegabytes: 3072,
+    poolMegabytes: 1024,
+    ...options,
+  };
   // Load now rather than in the factory, so a missing package is reported to the caller here.
   loadOrtRuntime(settings).dispose();
 
@@ -60,7 +81,8 @@ export function registerOnnxBackend(options: Partial<OnnxBackendOptions> = {}): 
       } catch {
         // No NCHWc kernels in this build or on this CPU: convolutions take the plain ONNX route.
       }
-      return new OnnxBackend(runtime, block >= 4 ? block : 0, settings.poolMegabytes * 2 ** 20);
+      const pool = new BufferPool(makeArena(settings.arenaMegabytes), settings.poolMegabytes * 2 ** 20);
+      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool);
     },
     PRIORITY,
   );

@@ -1,7 +1,7 @@
 /**
  * FusedBatchNorm (tf.batchNorm), y = (x - mean) * scale / sqrt(variance + eps) + offset, for
  * per-channel statistics: folded into one multiplier and one shift per channel, then a single pass
- * y = x * a + b in JavaScript (see elementwise.ts for why not ORT).
+ * y = x * a + b (SIMD in the arena, else JavaScript; see elementwise.ts for why not ORT).
  */
 import * as tf from '@tensorflow/tfjs';
 import { allFloat32, MIN_LARGE_ELEMENTS, withFallback, type OnnxKernel } from './kernel-utils';
@@ -40,8 +40,14 @@ export const fusedBatchNorm: OnnxKernel = withFallback<tf.FusedBatchNormAttrs>(
     }
     const xs = backend.float32(x);
     const out = backend.output(x.shape);
-    for (let i = 0; i < xs.length; i += channels) {
-      for (let c = 0; c < channels; c++) out[i + c] = xs[i + c] * a[c] + b[c];
+    const arena = backend.arena;
+    if (arena?.contains(xs) && arena.contains(out) && channels <= 65536) {
+      const [scale, shift] = [arena.scratch(0, a), arena.scratch(1, b)];
+      arena.kernels.affine(xs.byteOffset, scale, shift, out.byteOffset, xs.length / channels, channels);
+    } else {
+      for (let i = 0; i < xs.length; i += channels) {
+        for (let c = 0; c < channels; c++) out[i + c] = xs[i + c] * a[c] + b[c];
+      }
     }
     return backend.makeTensorInfo([...x.shape], 'float32', out);
   },

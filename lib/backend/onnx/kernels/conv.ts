@@ -1,8 +1,9 @@
-/** Conv2D, FusedConv2D and the two gradients of a convolution, on ORT for NHWC float32. */
+/** Conv2D, FusedConv2D and the input gradient of a convolution, on ORT for NHWC float32. */
 import * as tf from '@tensorflow/tfjs';
 import { activationNodes } from '../activation';
 import type { OnnxBackend } from '../backend';
-import { chooseRoute, convGraph, filterGradGraph, filterShape, type ConvExtras, type ConvGeometry, type ConvRoute } from '../conv-graphs';
+import type { Feed } from '../runtime';
+import { chooseRoute, convGraph, convInputDims, filterShape, type ConvExtras, type ConvGeometry, type ConvRoute } from '../conv-graphs';
 import {
   hwioView,
   reorderOIHW,
@@ -17,7 +18,7 @@ import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
 type Shape4 = [number, number, number, number];
 
 /** tfjs convolution info as our geometry; undefined for layouts and sizes we leave to the cpu. */
-function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry | undefined {
+export function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry | undefined {
   if (info.dataFormat !== 'channelsLast') return undefined;
   const g: ConvGeometry = {
     batch: info.batchSize,
@@ -37,7 +38,7 @@ function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry | undefined 
   return sizes.every((d) => d > 0) ? g : undefined;
 }
 
-function geometryKey(g: ConvGeometry): string {
+export function geometryKey(g: ConvGeometry): string {
   return [
     g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels,
     g.filterHeight, g.filterWidth, ...g.strides, ...g.dilations, ...g.pads,
@@ -66,7 +67,10 @@ function runConv(
   const route: ConvRoute = block > 0 ? chooseRoute(g.inChannels, block) : 'plain';
   const w = layoutFilter(filterValues, view, route, block);
   const key = `conv|${route}|${geometryKey(g)}|${JSON.stringify(extras)}`;
-  const feeds = [backend.feed('x', x), { name: 'w', data: w, dims: filterShape(g, route, block) }];
+  const feeds: Feed[] = [
+    { name: 'x', data: backend.float32(x), dims: convInputDims(g, route, block, extras) },
+    { name: 'w', data: w, dims: filterShape(g, route, block) },
+  ];
   if (bias !== undefined) {
     const b = backend.float32(bias);
     const padded = route === 'plain' ? b : new Float32Array(roundUp(g.outChannels, block));
@@ -166,25 +170,4 @@ export const conv2DBackpropInput: OnnxKernel = withFallback<tf.Conv2DBackpropInp
   },
 );
 
-export const conv2DBackpropFilter: OnnxKernel = withFallback<tf.Conv2DBackpropFilterAttrs>(
-  tf.Conv2DBackpropFilter,
-  ({ inputs, backend, attrs }) => {
-    const { x, dy } = inputs;
-    if (!allFloat32(x, dy)) return undefined;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as Shape4, attrs.filterShape, attrs.strides, 1, attrs.pad,
-      attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
-    );
-    const g = geometryOf(info);
-    if (g === undefined) return undefined;
-    const [dw] = backend.runGraph(
-      `conv-filter-grad|${geometryKey(g)}`,
-      () => filterGradGraph(g),
-      [backend.feed('x', x), backend.feed('dy', dy)],
-      [{ name: 'dw', shape: [...attrs.filterShape] }],
-    );
-    return dw;
-  },
-);
-
-export const convKernels: OnnxKernel[] = [conv2D, fusedConv2D, conv2DBackpropInput, conv2DBackpropFilter];
+export const convKernels: OnnxKernel[] = [conv2D, fusedConv2D, conv2DBackpropInput];

@@ -11,9 +11,12 @@
  * kernels', so results are identical to the cpu backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { OnnxBackend } from '../backend';
+import type { BinaryOp, SimdKernels } from '../simd/kernels';
 import { allFloat32, MIN_LARGE_ELEMENTS, withFallback, type OnnxKernel } from './kernel-utils';
 
-type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
+/** Repeated operands up to this size are copied into the arena's scratch space. */
+const MAX_SCRATCH_FLOATS = 65536;
 
 /** out[i] = a[i] op b[i] */
 function sameShape(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void {
@@ -27,32 +30,69 @@ function sameShape(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32A
   }
 }
 
-/** out[i] = a[i] op row[i mod c]: the row repeats over the leading axes (a per-channel vector). */
-function rowRight(op: BinaryOp, a: Float32Array, row: Float32Array, out: Float32Array): void {
-  const n = out.length;
-  const c = row.length;
-  switch (op) {
-    case 'add': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] + row[j]; break;
-    case 'sub': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] - row[j]; break;
-    case 'mul': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] * row[j]; break;
-    case 'div': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = a[i + j] / row[j]; break;
-    case 'squaredDifference':
-      for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) { const d = a[i + j] - row[j]; out[i + j] = d * d; }
-      break;
+/**
+ * out = big op small (small op big when `smallLeft`), where small repeats over one run of axes:
+ * out seen as [outer, repeat, inner] and small as [outer, inner]. A per-channel vector over NHWC
+ * is outer = 1, inner = C; a [N, 1, 1, C] gradient over [N, H, W, C] is outer = N.
+ */
+function blockRepeat(
+  op: BinaryOp, big: Float32Array, small: Float32Array, out: Float32Array,
+  outer: number, repeat: number, inner: number, smallLeft: boolean,
+): void {
+  if (outer === 1 && inner === 1) {
+    scalar(op, big, small[0], out, smallLeft);
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    const s = o * inner;
+    for (let r = 0; r < repeat; r++) {
+      const b = (o * repeat + r) * inner;
+      if (smallLeft && op === 'sub') for (let j = 0; j < inner; j++) out[b + j] = small[s + j] - big[b + j];
+      else if (smallLeft && op === 'div') for (let j = 0; j < inner; j++) out[b + j] = small[s + j] / big[b + j];
+      else {
+        switch (op) {
+          case 'add': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] + small[s + j]; break;
+          case 'sub': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] - small[s + j]; break;
+          case 'mul': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] * small[s + j]; break;
+          case 'div': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] / small[s + j]; break;
+          case 'squaredDifference':
+            for (let j = 0; j < inner; j++) { const d = big[b + j] - small[s + j]; out[b + j] = d * d; }
+            break;
+        }
+      }
+    }
   }
 }
 
-/** out[i] = row[i mod c] op b[i] (the repeated row on the left). */
-function rowLeft(op: BinaryOp, row: Float32Array, b: Float32Array, out: Float32Array): void {
+/** out[i] = x[i] op s (s op x[i] when `scalarLeft`). */
+function scalar(op: BinaryOp, x: Float32Array, s: number, out: Float32Array, scalarLeft: boolean): void {
   const n = out.length;
-  const c = row.length;
-  switch (op) {
-    case 'add': rowRight('add', b, row, out); break;
-    case 'mul': rowRight('mul', b, row, out); break;
-    case 'squaredDifference': rowRight('squaredDifference', b, row, out); break;
-    case 'sub': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = row[j] - b[i + j]; break;
-    case 'div': for (let i = 0; i < n; i += c) for (let j = 0; j < c; j++) out[i + j] = row[j] / b[i + j]; break;
+  if (scalarLeft && op === 'sub') for (let i = 0; i < n; i++) out[i] = s - x[i];
+  else if (scalarLeft && op === 'div') for (let i = 0; i < n; i++) out[i] = s / x[i];
+  else {
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) out[i] = x[i] + s; break;
+      case 'sub': for (let i = 0; i < n; i++) out[i] = x[i] - s; break;
+      case 'mul': for (let i = 0; i < n; i++) out[i] = x[i] * s; break;
+      case 'div': for (let i = 0; i < n; i++) out[i] = x[i] / s; break;
+      case 'squaredDifference': for (let i = 0; i < n; i++) { const d = x[i] - s; out[i] = d * d; } break;
+    }
   }
+}
+
+/**
+ * [outer, repeat, inner] of a `small` operand broadcast into `outShape`, or undefined when it
+ * repeats over more than one run of axes (left to the cpu kernel).
+ */
+export function repeatGeometry(outShape: readonly number[], small: readonly number[]): [number, number, number] | undefined {
+  const rank = outShape.length;
+  const padded = [...new Array<number>(rank - small.length).fill(1), ...small];
+  const repeated = outShape.map((d, i) => d !== 1 && padded[i] === 1);
+  const first = repeated.indexOf(true);
+  const last = repeated.lastIndexOf(true);
+  if (first < 0 || repeated.slice(first, last + 1).includes(false)) return undefined;
+  const size = (from: number, to: number) => outShape.slice(from, to).reduce((p, d) => p * d, 1);
+  return [size(0, first), size(first, last + 1), size(last + 1, rank)];
 }
 
 const BINARY: Record<string, BinaryOp> = {
@@ -63,30 +103,51 @@ const BINARY: Record<string, BinaryOp> = {
   [tf.SquaredDifference]: 'squaredDifference',
 };
 
-/**
- * Length of the block that `small` repeats inside `big` when it only broadcasts over leading axes
- * (trailing dimensions equal, leading ones 1 or absent), else undefined.
- */
-function repeatedBlock(big: readonly number[], small: readonly number[]): number | undefined {
-  let block = 1;
-  let i = small.length - 1;
-  let j = big.length - 1;
-  // Trailing dimensions that match exactly form the repeated block...
-  while (i >= 0 && small[i] === big[j]) block *= small[i--], j--;
-  // ...and everything before them in `small` must be 1.
-  for (; i >= 0; i--) if (small[i] !== 1) return undefined;
-  return block;
-}
+/** Where each operand of a binary op lies: both full size, or one repeated ([outer, repeat, inner]). */
+type Layout = { kind: 'same' } | { kind: 'repeat'; geometry: [number, number, number]; smallLeft: boolean };
 
-/** How b (or a) broadcasts: element by element, or as a block repeated over the leading axes. */
-function broadcastPattern(aShape: number[], bShape: number[], outShape: number[]): 'same' | 'row-right' | 'row-left' | undefined {
+function binaryLayout(aShape: number[], bShape: number[], outShape: number[]): Layout | undefined {
   const size = tf.util.sizeFromShape(outShape);
   const aFull = tf.util.sizeFromShape(aShape) === size;
   const bFull = tf.util.sizeFromShape(bShape) === size;
-  if (aFull && bFull) return 'same';
-  if (aFull && repeatedBlock(outShape, bShape) !== undefined) return 'row-right';
-  if (bFull && repeatedBlock(outShape, aShape) !== undefined) return 'row-left';
-  return undefined;
+  if (aFull && bFull) return { kind: 'same' };
+  // The smaller operand must repeat over one run of axes (not an outer product).
+  const geometry = aFull ? repeatGeometry(outShape, bShape) : bFull ? repeatGeometry(outShape, aShape) : undefined;
+  return geometry === undefined ? undefined : { kind: 'repeat', geometry, smallLeft: !aFull };
+}
+
+/** The SIMD kernel for the op, if both full-size operands and the output are in the arena. */
+function binarySimd(backend: OnnxBackend, op: BinaryOp, a: Float32Array, b: Float32Array, layout: Layout, size: number): Float32Array | undefined {
+  const arena = backend.arena;
+  if (arena === undefined) return undefined;
+  const [big, small] = layout.kind === 'repeat' && layout.smallLeft ? [b, a] : [a, b];
+  if (!arena.contains(big) || (layout.kind === 'same' && !arena.contains(small))) return undefined;
+  if (layout.kind === 'repeat' && small.length > MAX_SCRATCH_FLOATS) return undefined;
+  const out = arena.take(size);
+  if (out === undefined) return undefined;
+  const k = arena.kernels;
+  if (layout.kind === 'same') {
+    k.same[op](a.byteOffset, b.byteOffset, out.byteOffset, size);
+  } else {
+    const [outer, repeat, inner] = layout.geometry;
+    if (outer === 1 && inner === 1) {
+      (layout.smallLeft ? k.scalarLeft : k.scalar)[op](big.byteOffset, small[0], out.byteOffset, size);
+    } else {
+      // The repeated operand is small (a per-channel vector) and lives outside the arena: copy it in.
+      const smallPtr = arena.scratch(0, small);
+      (layout.smallLeft ? k.blockLeft : k.block)[op](big.byteOffset, smallPtr, out.byteOffset, outer, repeat, inner);
+    }
+  }
+  return out;
+}
+
+/** The same in plain JavaScript, into a pooled buffer. */
+function binaryJs(backend: OnnxBackend, op: BinaryOp, a: Float32Array, b: Float32Array, layout: Layout, size: number): Float32Array {
+  const out = backend.output([size]);
+  if (layout.kind === 'same') sameShape(op, a, b, out);
+  else if (layout.smallLeft) blockRepeat(op, b, a, out, ...layout.geometry, true);
+  else blockRepeat(op, a, b, out, ...layout.geometry, false);
+  return out;
 }
 
 function binaryKernel(kernelName: string, op: BinaryOp): OnnxKernel {
@@ -94,55 +155,93 @@ function binaryKernel(kernelName: string, op: BinaryOp): OnnxKernel {
     const { a, b } = inputs;
     if (!allFloat32(a, b)) return undefined;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    if (tf.util.sizeFromShape(outShape) < MIN_LARGE_ELEMENTS) return undefined;
-    const pattern = broadcastPattern(a.shape, b.shape, outShape);
-    if (pattern === undefined) return undefined;
-    const out = backend.output(outShape);
+    const size = tf.util.sizeFromShape(outShape);
+    if (size < MIN_LARGE_ELEMENTS) return undefined;
+    const layout = binaryLayout(a.shape, b.shape, outShape);
+    if (layout === undefined) return undefined;
     const [aValues, bValues] = [backend.float32(a), backend.float32(b)];
-    if (pattern === 'same') sameShape(op, aValues, bValues, out);
-    else if (pattern === 'row-right') rowRight(op, aValues, bValues, out);
-    else rowLeft(op, aValues, bValues, out);
+    const out = binarySimd(backend, op, aValues, bValues, layout, size) ?? binaryJs(backend, op, aValues, bValues, layout, size);
     return backend.makeTensorInfo(outShape, 'float32', out);
   });
 }
 
-/** One-input kernels: the loop writes f(x) for every element. */
-const UNARY: Record<string, (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void> = {
-  // (v + |v|) / 2 is v or 0 without a branch on the sign, which random signs would mispredict.
-  [tf.Relu]: (x, out) => {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      out[i] = v === -Infinity ? 0 : (v + Math.abs(v)) * 0.5;
-    }
+/** One-input kernels: a JavaScript loop writing f(x) for every element, and the SIMD kernel. */
+interface UnaryOp {
+  js: (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void;
+  simd: (k: SimdKernels, x: number, out: number, n: number, attrs: tf.NamedAttrMap) => void;
+}
+
+const stepAlpha = (attrs: tf.NamedAttrMap) => (attrs.alpha as number | undefined) ?? 0;
+
+const UNARY: Record<string, UnaryOp> = {
+  [tf.Relu]: {
+    // (v + |v|) / 2 is v or 0 without a branch on the sign, which random signs would mispredict.
+    js: (x, out) => {
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i];
+        out[i] = v === -Infinity ? 0 : (v + Math.abs(v)) * 0.5;
+      }
+    },
+    simd: (k, x, out, n) => k.relu(x, out, n),
   },
   // step(x) = 1 where x > 0, alpha elsewhere, NaN for NaN: the ReLU gradient is dy * step(x).
-  [tf.Step]: (x, out, attrs) => {
-    const alpha = (attrs.alpha as number | undefined) ?? 0;
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      out[i] = v !== v ? NaN : alpha + (1 - alpha) * +(v > 0);
-    }
+  [tf.Step]: {
+    js: (x, out, attrs) => {
+      const alpha = stepAlpha(attrs);
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i];
+        out[i] = v !== v ? NaN : alpha + (1 - alpha) * +(v > 0);
+      }
+    },
+    simd: (k, x, out, n, attrs) => k.step(x, out, n, stepAlpha(attrs)),
   },
-  [tf.Square]: (x, out) => {
-    for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i];
+  [tf.Square]: {
+    js: (x, out) => {
+      for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i];
+    },
+    simd: (k, x, out, n) => k.square(x, out, n),
   },
-  [tf.Neg]: (x, out) => {
-    for (let i = 0; i < x.length; i++) out[i] = -x[i];
+  [tf.Neg]: {
+    js: (x, out) => {
+      for (let i = 0; i < x.length; i++) out[i] = -x[i];
+    },
+    simd: (k, x, out, n) => k.neg(x, out, n),
   },
 };
 
-function unaryKernel(kernelName: string, loop: (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void): OnnxKernel {
+function unaryKernel(kernelName: string, unary: UnaryOp): OnnxKernel {
   return withFallback<tf.NamedAttrMap>(kernelName, ({ inputs, backend, attrs }) => {
     const { x } = inputs;
-    if (!allFloat32(x) || tf.util.sizeFromShape(x.shape) < MIN_LARGE_ELEMENTS) return undefined;
-    const out = backend.output(x.shape);
-    loop(backend.float32(x), out, attrs ?? {});
+    const size = tf.util.sizeFromShape(x.shape);
+    if (!allFloat32(x) || size < MIN_LARGE_ELEMENTS) return undefined;
+    const values = backend.float32(x);
+    const arena = backend.arena;
+    const simdOut = arena?.contains(values) ? arena.take(size) : undefined;
+    let out: Float32Array;
+    if (arena !== undefined && simdOut !== undefined) {
+      unary.simd(arena.kernels, values.byteOffset, simdOut.byteOffset, size, attrs ?? {});
+      out = simdOut;
+    } else {
+      out = backend.output(x.shape);
+      unary.js(values, out, attrs ?? {});
+    }
     return backend.makeTensorInfo([...x.shape], 'float32', out);
   });
 }
 
+/** Fill (tf.fill, tf.ones: the gradient of a mean multiplies by ones of the input's shape). */
+const fill: OnnxKernel = withFallback<tf.FillAttrs>(tf.Fill, ({ backend, attrs }) => {
+  if (attrs.dtype !== 'float32' || tf.util.sizeFromShape(attrs.shape) < MIN_LARGE_ELEMENTS) return undefined;
+  const out = backend.output(attrs.shape);
+  const arena = backend.arena;
+  if (arena?.contains(out)) arena.kernels.fill(out.byteOffset, out.length, attrs.value as number);
+  else out.fill(attrs.value as number);
+  return backend.makeTensorInfo([...attrs.shape], 'float32', out);
+});
+
 export const elementwiseKernels: OnnxKernel[] = [
   ...Object.entries(BINARY).map(([name, op]) => binaryKernel(name, op)),
-  ...Object.entries(UNARY).map(([name, loop]) => unaryKernel(name, loop)),
+  ...Object.entries(UNARY).map(([name, unary]) => unaryKernel(name, unary)),
+  fill,
 ];
 

@@ -1,0 +1,79 @@
+/**
+ * Conv2DBackpropFilter: dw[ky, kx] = sum over output pixels of x[pixel + tap]^T dy[pixel], one
+ * [Ci, P] x [P, Co] product per filter tap (P = N * Ho * Wo), run by ORT's GEMM.
+ *
+ * For stride 1 the taps need no copies of their own: pad x once into [N, Hp, Wp, Ci] (plus a
+ * zero tail) and dy into [N, Hp, Wp, Co] (zeros where no output pixel is); then, flattening
+ * pixels, tap (ky, kx) reads x at flat pixel p + ky * Wp + kx wherever dy is non-zero, so its
+ * operand is the contiguous window starting ky * Wp + kx pixels in, handed to ORT as a view.
+ * Other strides slice each tap out of the padded input inside the graph.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { OnnxBackend } from '../backend';
+import { filterGradGraph, tapGemmGraph, type ConvGeometry } from '../conv-graphs';
+import { geometryKey, geometryOf } from './conv';
+import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
+
+type Shape4 = [number, number, number, number];
+
+/** Copies NHWC `src` [N, H, W, C] into zeroed `dst` [N, Hp, Wp, C] at row `top`, column `left`. */
+function padInto(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
+  dst.fill(0);
+  const rowLength = w * c;
+  for (let image = 0; image < n; image++) {
+    for (let row = 0; row < h; row++) {
+      const from = (image * h + row) * rowLength;
+      dst.set(src.subarray(from, from + rowLength), ((image * hp + row + top) * wp + left) * c);
+    }
+  }
+}
+
+function filterGradStride1(backend: OnnxBackend, g: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
+  const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
+  const [top, left, bottom, right] = g.pads;
+  const [hp, wp] = [inHeight + top + bottom, inWidth + left + right];
+  const pixels = batch * hp * wp;
+  const tail = (filterHeight - 1) * wp + (filterWidth - 1);
+  const xPadded = backend.output([(pixels + tail) * inChannels]);
+  const dyPadded = backend.output([pixels * outChannels]);
+  padInto(backend.float32(x), xPadded, batch, inHeight, inWidth, inChannels, hp, wp, top, left);
+  padInto(backend.float32(dy), dyPadded, batch, outHeight, outWidth, outChannels, hp, wp, 0, 0);
+  const feeds = [{ name: 'dy', data: dyPadded, dims: [pixels, outChannels] }];
+  for (let ky = 0; ky < filterHeight; ky++) {
+    for (let kx = 0; kx < filterWidth; kx++) {
+      const start = (ky * wp + kx) * inChannels;
+      feeds.push({ name: `tap_${ky * filterWidth + kx}`, data: xPadded.subarray(start, start + pixels * inChannels), dims: [pixels, inChannels] });
+    }
+  }
+  const [dw] = backend.runGraph(
+    `conv-filter-grad-taps|${pixels},${inChannels},${outChannels},${filterHeight},${filterWidth}`,
+    () => tapGemmGraph(pixels, inChannels, outChannels, filterHeight, filterWidth),
+    feeds,
+    [{ name: 'dw', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
+  );
+  backend.pool.recycle(xPadded);
+  backend.pool.recycle(dyPadded);
+  return dw;
+}
+
+export const conv2DBackpropFilter: OnnxKernel = withFallback<tf.Conv2DBackpropFilterAttrs>(
+  tf.Conv2DBackpropFilter,
+  ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs;
+    if (!allFloat32(x, dy)) return undefined;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as Shape4, attrs.filterShape, attrs.strides, 1, attrs.pad,
+      attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+    );
+    const g = geometryOf(info);
+    if (g === undefined) return undefined;
+    if (g.strides[0] === 1 && g.strides[1] === 1) return filterGradStride1(backend, g, x, dy);
+    const [dw] = backend.runGraph(
+      `conv-filter-grad|${geometryKey(g)}`,
+      () => filterGradGraph(g),
+      [backend.feed('x', x), backend.feed('dy', dy)],
+      [{ name: 'dw', shape: [...attrs.filterShape] }],
+    );
+    return dw;
+  },
+);

@@ -1,0 +1,98 @@
+/**
+ * Float32 blocks inside one WebAssembly.Memory, so that the SIMD kernels work on tensors in
+ * place. The memory is created at its full size and never grown (growing would detach every
+ * typed array viewing it); the OS commits pages only as they are first written. Freed blocks are
+ * kept in exact-size free lists: a training step allocates the same sizes every time.
+ */
+import { compileSimdKernels, type SimdKernels } from './kernels';
+import { wasm, type WasmMemory } from './wasm-api';
+
+const PAGE_BYTES = 65536;
+/** blocks start on cache lines */
+const ALIGN = 64;
+/** the first bytes hold small operands the kernels need in the memory (per-channel vectors) */
+const SCRATCH_BYTES = 1 << 20;
+
+export class WasmArena {
+  readonly memory: WasmMemory;
+  readonly kernels: SimdKernels;
+  private top = SCRATCH_BYTES;
+  private readonly limit: number;
+  /** block start offsets (ascending: blocks are only ever cut from the top), sizes, live views */
+  private readonly starts: number[] = [];
+  private readonly sizes: number[] = [];
+  private readonly views: number[] = [];
+  private readonly free = new Map<number, number[]>();
+
+  /** Throws where WebAssembly SIMD or a memory of `bytes` is unavailable. */
+  constructor(bytes: number) {
+    const pages = Math.min(65535, Math.ceil(bytes / PAGE_BYTES));
+    this.memory = new wasm.Memory({ initial: pages, maximum: pages });
+    this.limit = pages * PAGE_BYTES;
+    this.kernels = compileSimdKernels(this.memory);
+  }
+
+  /** A block of `length` floats with arbitrary contents, or undefined when the arena is full. */
+  take(length: number): Float32Array | undefined {
+    const bytes = Math.ceil((length * 4) / ALIGN) * ALIGN;
+    const index = this.free.get(bytes)?.pop() ?? this.cut(bytes);
+    if (index === undefined) return undefined;
+    return new Float32Array(this.memory.buffer, this.starts[index], length);
+  }
+
+  /** Whether `values` lies in this arena. */
+  contains(values: unknown): values is Float32Array {
+    return values instanceof Float32Array && values.buffer === this.memory.buffer && values.byteOffset >= SCRATCH_BYTES;
+  }
+
+  /** A tensor now views (part of) the block under `values`. */
+  retain(values: Float32Array): void {
+    this.views[this.blockOf(values.byteOffset)]++;
+  }
+
+  /** A tensor viewing `values` is gone; the block is reused once no tensor views it. */
+  release(values: Float32Array): void {
+    const index = this.blockOf(values.byteOffset);
+    if (--this.views[index] > 0) return;
+    const list = this.free.get(this.sizes[index]) ?? [];
+    list.push(index);
+    this.free.set(this.sizes[index], list);
+  }
+
+  /** Returns a block taken for scratch work (never held by a tensor). */
+  recycle(values: Float32Array): void {
+    const index = this.blockOf(values.byteOffset);
+    if (this.views[index] !== 0) return;
+    const list = this.free.get(this.sizes[index]) ?? [];
+    list.push(index);
+    this.free.set(this.sizes[index], list);
+  }
+
+  /** Copies a small vector (at most 64 Ki floats) into scratch slot 0..3 and returns its byte offset. */
+  scratch(slot: number, values: ArrayLike<number>): number {
+    const offset = slot * (SCRATCH_BYTES / 4);
+    new Float32Array(this.memory.buffer, offset, values.length).set(values);
+    return offset;
+  }
+
+  private cut(bytes: number): number | undefined {
+    if (this.top + bytes > this.limit) return undefined;
+    this.starts.push(this.top);
+    this.sizes.push(bytes);
+    this.views.push(0);
+    this.top += bytes;
+    return this.starts.length - 1;
+  }
+
+  /** The block containing byte `offset` (binary search over the ascending starts). */
+  private blockOf(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Element-wise kernels in WebAssembly SIMD (4 floats per instruction), operating on arrays inside
+ * one WebAssembly.Memory. Pointers are byte offsets into that memory, counts are in floats.
+ * Float32 arithmetic: for +, -, *, / the result equals the cpu kernels' (which compute in float64
+ * and round), because float64 is wide enough for double rounding to be exact; squared difference
+ * and the batch-norm affine map round once more and may differ in the last bit.
+ */
+import { wasm, type WasmMemory } from './wasm-api';
+import { encodeModule, F32, forLoop, I32, op, V128, type WasmFunction } from './wasm-writer';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
+export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'squaredDifference'];
+
+/** Code combining the two values on the stack (left, right); `v`/`f` are scratch locals. */
+function combine(kind: BinaryOp, simd: boolean, scratch: number): number[] {
+  const plain = {
+    add: simd ? op.f32x4Add : op.f32Add,
+    sub: simd ? op.f32x4Sub : op.f32Sub,
+    mul: simd ? op.f32x4Mul : op.f32Mul,
+    div: simd ? op.f32x4Div : op.f32Div,
+  };
+  if (kind !== 'squaredDifference') return plain[kind];
+  return [...plain.sub, ...op.tee(scratch), ...op.get(scratch), ...plain.mul];
+}
+
+const load = (base: number, offset: number, simd: boolean) => [...op.get(base), ...op.get(offset), ...op.i32Add, ...(simd ? op.v128Load : op.f32Load)];
+const address = (base: number, offset: number) => [...op.get(base), ...op.get(offset), ...op.i32Add];
+const store = (simd: boolean) => (simd ? op.v128Store : op.f32Store);
+/** end = (count * 4) rounded down to whole vectors when `simd`. */
+const byteEnd = (count: number, end: number, simd: boolean) => [
+  ...op.get(count), ...op.i32(2), ...op.i32Shl, ...(simd ? [...op.i32(-16), ...op.i32And] : []), ...op.set(end),
+];
+
+/** Two loops: whole vectors, then the remaining floats one by one. */
+function vectorThenTail(i: number, end: number, count: number, body: (simd: boolean) => number[]): number[] {
+  return [
+    ...op.i32(0), ...op.set(i),
+    ...byteEnd(count, end, true), ...forLoop(i, end, 16, body(true)),
+    ...byteEnd(count, end, false), ...forLoop(i, end, 4, body(false)),
+  ];
+}
+
+/** out[i] = a[i] op b[i]: (a, b, out, n) */
+function same(kind: BinaryOp): WasmFunction {
+  const [a, b, out, n, i, end, v, f] = [0, 1, 2, 3, 4, 5, 6, 7];
+  return {
+    name: `${kind}_same`,
+    params: [I32, I32, I32, I32],
+    locals: [I32, I32, V128, F32],
+    body: vectorThenTail(i, end, n, (simd) => [
+      ...address(out, i), ...load(a, i, simd), ...load(b, i, simd), ...combine(kind, simd, simd ? v : f), ...store(simd),
+    ]),
+  };
+}
+
+/** out[i] = x[i] op s, or s op x[i] when `left`: (x, s, out, n) */
+function scalar(kind: BinaryOp, left: boolean): WasmFunction {
+  const [x, s, out, n, i, end, vs, v, f] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const operands = (simd: boolean) => {
+    const value = load(x, i, simd);
+    const constant = simd ? op.get(vs) : op.get(s);
+    return left ? [...constant, ...value] : [...value, ...constant];
+  };
+  return {
+    name: `${kind}_scalar${left ? '_left' : ''}`,
+    params: [I32, F32, I32, I32],
+    locals: [I32, I32, V128, V128, F32],
+    body: [
+      ...op.get(s), ...op.f32x4Splat, ...op.set(vs),
+      ...vectorThenTail(i, end, n, (simd) => [...address(out, i), ...operands(simd), ...combine(kind, simd, simd ? v : f), ...store(simd)]),
+    ],
+  };
+}
+
+/**
+ * out = big op small (small op big when `left`) with small repeating over the middle axes:
+ * out [outer, repeat, inner], small [outer, inner]: (big, small, out, outer, repeat, inner)
+ */
+function block(kind: BinaryOp, left: boolean): WasmFunction {
+  const [big, small, out, outer, repeat, inner] = [0, 1, 2, 3, 4, 5];
+  const [o, r, j, end, row, smallRow, bigRow, outRow, v, f] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const rowBody = (simd: boolean) => {
+    const value = load(bigRow, j, simd);
+    const repeated = load(smallRow, j, simd);
+    return [
+      ...address(outRow, j),
+      ...(left ? [...repeated, ...value] : [...value, ...repeated]),
+      ...combine(kind, simd, simd ? v : f),
+      ...store(simd),
+    ];
+  };
+  return {
+    name: `${kind}_block${left ? '_left' : ''}`,
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, V128, F32],
+    body: [
+      ...op.i32(0), ...op.set(row), // byte offset of the current output row
+      ...op.i32(0), ...op.set(o),
+      ...forLoop(o, outer, 1, [
+        ...op.get(small), ...op.get(o), ...op.get(inner), ...op.i32Mul, ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(smallRow),
+        ...op.i32(0), ...op.set(r),
+        ...forLoop(r, repeat, 1, [
+          ...op.get(big), ...op.get(row), ...op.i32Add, ...op.set(bigRow),
+          ...op.get(out), ...op.get(row), ...op.i32Add, ...op.set(outRow),
+          ...vectorThenTail(j, end, inner, rowBody),
+          ...op.get(row), ...op.get(inner), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(row),
+        ]),
+      ]),
+    ],
+  };
+}
+
+/** out[i] = max(x[i], 0), NaN kept: (x, out, n) */
+function relu(): WasmFunction {
+  const [x, out, n, i, end, zero] = [0, 1, 2, 3, 4, 5];
+  return {
+    name: 'relu',
+    params: [I32, I32, I32],
+    locals: [I32, I32, V128],
+    body: [
+      ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
+      ...vectorThenTail(i, end, n, (simd) => [
+        ...address(out, i), ...load(x, i, simd), ...(simd ? [...op.get(zero), ...op.f32x4Max] : [...op.f32(0), ...op.f32Max]), ...store(simd),
+      ]),
+    ],
+  };
+}
+
+/** out[i] = 1 if x[i] > 0, alpha otherwise, NaN for NaN (the ReLU gradient mask): (x, out, n, alpha) */
+function step(): WasmFunction {
+  const [x, out, n, alpha, i, end, one, alphas, vx, fx] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  return {
+    name: 'step',
+    params: [I32, I32, I32, F32],
+    locals: [I32, I32, V128, V128, V128, F32],
+    body: [
+      ...op.f32(1), ...op.f32x4Splat, ...op.set(one),
+      ...op.get(alpha), ...op.f32x4Splat, ...op.set(alphas),
+      ...vectorThenTail(i, end, n, (simd) =>
+        simd
+          ? [
+              ...address(out, i),
+              ...op.get(x), ...op.get(i), ...op.i32Add, ...op.v128Load, ...op.set(vx),
+              // bitselect(a, b, mask) takes a where the mask is set
+              ...op.get(vx), // NaN stays NaN
+              ...op.get(one), ...op.get(alphas), ...op.get(vx), ...op.f32(0), ...op.f32x4Splat, ...op.f32x4Gt, ...op.v128Bitselect,
+              ...op.get(vx), ...op.get(vx), ...op.f32x4Ne, ...op.v128Bitselect,
+              ...op.v128Store,
+            ]
+          : [
+              ...address(out, i),
+              ...op.get(x), ...op.get(i), ...op.i32Add, ...op.f32Load, ...op.set(fx),
+              ...op.get(fx),
+              ...op.f32(1), ...op.get(alpha), ...op.get(fx), ...op.f32(0), ...op.f32Gt, ...op.select,
+              ...op.get(fx), ...op.get(fx), ...op.f32Ne, ...op.select,
+              ...op.f32Store,
+            ],
+      ),
+    ],
+  };
+}
+
+/** out[i] = -x[i] or x[i]^2: (x, out, n) */
+function unary(name: 'neg' | 'square'): WasmFunction {
+  const [x, out, n, i, end, v, f] = [0, 1, 2, 3, 4, 5, 6];
+  const apply = (simd: boolean) => {
+    if (name === 'neg') return simd ? op.f32x4Neg : op.f32Neg;
+    const t = simd ? v : f;
+    return [...op.tee(t), ...op.get(t), ...(simd ? op.f32x4Mul : op.f32Mul)];
+  };
+  return {
+    name,
+    params: [I32, I32, I32],
+    locals: [I32, I32, V128, F32],
+    body: vectorThenTail(i, end, n, (simd) => [...address(out, i), ...load(x, i, simd), ...apply(simd), ...store(simd)]),
+  };
+}
+
+/** out[i] = value: (out, n, value) */
+function fill(): WasmFunction {
+  const [out, n, value, i, end, vs] = [0, 1, 2, 3, 4, 5];
+  return {
+    name: 'fill',
+    params: [I32, I32, F32],
+    locals: [I32, I32, V128],
+    body: [
+      ...op.get(value), ...op.f32x4Splat, ...op.set(vs),
+      ...vectorThenTail(i, end, n, (simd) => [...address(out, i), ...(simd ? op.get(vs) : op.get(value)), ...store(simd)]),
+    ],
+  };
+}
+
+/** out = x * scale + shift with scale, shift repeating over rows: x, out [repeat, inner]: (x, scale, shift, out, repeat, inner) */
+function affine(): WasmFunction {
+  const [x, scale, shift, out, repeat, inner] = [0, 1, 2, 3, 4, 5];
+  const [r, j, end, row, xRow, outRow] = [6, 7, 8, 9, 10, 11];
+  const body = (simd: boolean) => [
+    ...address(outRow, j),
+    ...load(xRow, j, simd), ...load(scale, j, simd), ...(simd ? op.f32x4Mul : op.f32Mul),
+    ...load(shift, j, simd), ...(simd ? op.f32x4Add : op.f32Add),
+    ...store(simd),
+  ];
+  return {
+    name: 'affine',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32, I32],
+    body: [
+      ...op.i32(0), ...op.set(row),
+      ...op.i32(0), ...op.set(r),
+      ...forLoop(r, repeat, 1, [
+        ...op.get(x), ...op.get(row), ...op.i32Add, ...op.set(xRow),
+        ...op.get(out), ...op.get(row), ...op.i32Add, ...op.set(outRow),
+        ...vectorThenTail(j, end, inner, body),
+        ...op.get(row), ...op.get(inner), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(row),
+      ]),
+    ],
+  };
+}
+
+/** The exported kernels (pointers are byte offsets, counts in floats). */
+export interface SimdKernels {
+  same: Record<BinaryOp, (a: number, b: number, out: number, n: number) => void>;
+  /** x op s; `scalarLeft` s op x (only sub and div differ) */
+  scalar: Record<BinaryOp, (x: number, s: number, out: number, n: number) => void>;
+  scalarLeft: Record<BinaryOp, (x: number, s: number, out: number, n: number) => void>;
+  block: Record<BinaryOp, (big: number, small: number, out: number, outer: number, repeat: number, inner: number) => void>;
+  blockLeft: Record<BinaryOp, (big: number, small: number, out: number, outer: number, repeat: number, inner: number) => void>;
+  relu: (x: number, out: number, n: number) => void;
+  step: (x: number, out: number, n: number, alpha: number) => void;
+  neg: (x: number, out: number, n: number) => void;
+  square: (x: number, out: number, n: number) => void;
+  fill: (out: number, n: number, value: number) => void;
+  affine: (x: number, scale: number, shift: number, out: number, repeat: number, inner: number) => void;
+}
+
+type Exported = (...args: number[]) => void;
+
+/** Compiles the kernels against `memory`; throws where WebAssembly SIMD is unsupported. */
+export function compileSimdKernels(memory: WasmMemory): SimdKernels {
+  const functions: WasmFunction[] = [relu(), step(), unary('neg'), unary('square'), fill(), affine()];
+  for (const kind of BINARY_OPS) functions.push(same(kind), scalar(kind, false), scalar(kind, true), block(kind, false), block(kind, true));
+  const instance = new wasm.Instance(new wasm.Module(encodeModule(functions)), { env: { memory } });
+  const fn = (name: string) => instance.exports[name] as Exported;
+  const table = (suffix: string) => Object.fromEntries(BINARY_OPS.map((kind) => [kind, fn(`${kind}_${suffix}`)])) as Record<BinaryOp, Exported>;
+  return {
+    same: table('same'),
+    scalar: table('scalar'),
+    scalarLeft: table('scalar_left'),
+    block: table('block'),
+    blockLeft: table('block_left'),
+    relu: fn('relu'),
+    step: fn('step'),
+    neg: fn('neg'),
+    square: fn('square'),
+    fill: fn('fill'),
+    affine: fn('affine'),
+  };
+}

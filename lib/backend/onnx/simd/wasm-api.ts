@@ -1,0 +1,16 @@
+/**
+ * The parts of the WebAssembly JS API used here, typed locally: the project's TypeScript
+ * settings (ES2022 lib, Node types) do not declare the WebAssembly global.
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+/** The WebAssembly global of this runtime. */
+export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
