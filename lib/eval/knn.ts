@@ -37,23 +37,76 @@ export function knnPredict(
   const queryCount = queryFeatures.shape[0];
   const predictions = new Int32Array(queryCount);
 
-  const [bank, labels] = tf.tidy(() => [
-    l2NormalizeRows(trainFeatures), // [N, D]
-    trainLabels instanceof Int32Array ? tf.tensor1d(trainLabels, 'int32') : trainLabels.toInt(),
-  ]);
+  const bank = tf.tidy(() => l2NormalizeRows(trainFeatures)); // [N, D]
+  const labels = trainLabels instanceof Int32Array ? trainLabels : (trainLabels.dataSync() as Int32Array);
+  const scratch = new Float32Array(bankSize);
+  const scores = new Float64Array(options.numClasses);
   for (let start = 0; start < queryCount; start += options.chunkSize) {
     const size = Math.min(options.chunkSize, queryCount - start);
-    const chunk = tf.tidy(() => {
+    const similarities = tf.tidy(() => {
       const queries = l2NormalizeRows(queryFeatures.slice([start, 0], [size, dim])); // [B, D]
-      const { values, indices } = tf.topk(queries.matMul(bank, false, true), k); // [B, N] -> [B, k], [B, k]
-      // Subtracting each row's best similarity keeps exp finite at small t and changes no argmax.
-      const weights = values.sub(values.slice([0, 0], [size, 1])).div(options.temperature).exp().expandDims(2); // [B, k, 1]
-      const votes = tf.oneHot(tf.gather(labels, indices), options.numClasses); // [B, k, C]
-      return votes.mul(weights).sum(1).argMax(1); // [B]
+      return queries.matMul(bank, false, true); // [B, N]
     });
-    predictions.set(chunk.dataSync(), start);
-    chunk.dispose();
+    const values = similarities.dataSync() as Float32Array;
+    similarities.dispose();
+    for (let row = 0; row < size; row++) {
+      const sims = values.subarray(row * bankSize, (row + 1) * bankSize);
+      predictions[start + row] = weightedVote(sims, labels, k, options.temperature, scratch, scores);
+    }
   }
-  tf.dispose([bank, labels]);
+  bank.dispose();
   return predictions;
+}
+
+/**
+ * The class with the largest sum of exp(s / t) over the k largest similarities `sims` (ties at the
+ * k-th value broken by bank order). Selection runs in JavaScript (quickselect, O(N) per query):
+ * sorting whole rows, as a generic top-k kernel does, dominated the monitor's time.
+ */
+function weightedVote(sims: Float32Array, labels: Int32Array, k: number, temperature: number, scratch: Float32Array, scores: Float64Array): number {
+  scratch.set(sims);
+  const threshold = kthLargest(scratch, k);
+  let best = -Infinity;
+  for (let j = 0; j < sims.length; j++) if (sims[j] > best) best = sims[j];
+  let above = 0;
+  for (let j = 0; j < sims.length; j++) if (sims[j] > threshold) above++;
+  let tiesLeft = k - above;
+  scores.fill(0);
+  for (let j = 0; j < sims.length; j++) {
+    const s = sims[j];
+    if (s > threshold || (s === threshold && tiesLeft-- > 0)) {
+      // Subtracting the best similarity keeps exp finite at small t and changes no argmax.
+      scores[labels[j]] += Math.exp((s - best) / temperature);
+    }
+  }
+  let winner = 0;
+  for (let c = 1; c < scores.length; c++) if (scores[c] > scores[winner]) winner = c;
+  return winner;
+}
+
+/** The k-th largest value of `values` (1-based k), by quickselect; reorders `values`. */
+function kthLargest(values: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] > pivot) i++;
+      while (values[j] < pivot) j--;
+      if (i <= j) {
+        const tmp = values[i];
+        values[i] = values[j];
+        values[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return values[target];
 }
