@@ -1,6 +1,7 @@
 /**
- * Registers the 'onnx' backend: every cpu kernel, with the heavy ones replaced by ONNX Runtime
- * graphs. Usage: `registerOnnxBackend(); await tf.setBackend('onnx');`.
+ * Registers the 'onnx' backend: every cpu kernel, with the heavy ones replaced: convolutions,
+ * matrix products, reductions and pooling by ONNX Runtime graphs, element-wise passes by
+ * WebAssembly SIMD loops. Usage: `registerOnnxBackend(); await tf.setBackend('onnx');`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { OnnxBackend } from './backend';
@@ -37,7 +38,7 @@ function makeArena(megabytes: number): WasmArena | undefined {
   }
 }
 
-/** Names of the kernels that run on ONNX Runtime (the others are the cpu backend's). */
+/** Names of the kernels this backend implements (on ORT or in SIMD); the others are the cpu backend's. */
 export function onnxKernelNames(): string[] {
   return onnxKernels().map((k) => k.kernelName);
 }
@@ -60,7 +61,15 @@ export interface OnnxBackendOptions {
  * backend.
  */
 export function registerOnnxBackend(options: Partial<OnnxBackendOptions> = {}): void {
-  if (tf.findBackendFactory(ONNX_BACKEND_NAME) !== null) return;
+  registerOnnxBackendAs(ONNX_BACKEND_NAME, options, PRIORITY);
+}
+
+/**
+ * The same backend under another name and settings, e.g. without the SIMD arena, for tests and
+ * benchmarks that compare variants in one process. Priority 0: never chosen automatically.
+ */
+export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackendOptions> = {}, priority = 0): void {
+  if (tf.findBackendFactory(name) !== null) return;
   const settings: OnnxBackendOptions = {
     threads: defaultThreadCount(),
     spinning: false,
@@ -72,7 +81,7 @@ export function registerOnnxBackend(options: Partial<OnnxBackendOptions> = {}): 
   loadOrtRuntime(settings).dispose();
 
   tf.registerBackend(
-    ONNX_BACKEND_NAME,
+    name,
     () => {
       const runtime = loadOrtRuntime(settings);
       let block = 0;
@@ -84,12 +93,12 @@ export function registerOnnxBackend(options: Partial<OnnxBackendOptions> = {}): 
       const pool = new BufferPool(makeArena(settings.arenaMegabytes), settings.poolMegabytes * 2 ** 20);
       return new OnnxBackend(runtime, block >= 4 ? block : 0, pool);
     },
-    PRIORITY,
+    priority,
   );
 
   const replaced = new Map(onnxKernels().map((k) => [k.kernelName, k.kernelFunc]));
   for (const config of tf.getKernelsForBackend('cpu')) {
     const kernelFunc = replaced.get(config.kernelName) ?? config.kernelFunc;
-    tf.registerKernel({ ...config, backendName: ONNX_BACKEND_NAME, kernelFunc: timed(config.kernelName, kernelFunc) });
+    tf.registerKernel({ ...config, backendName: name, kernelFunc: timed(config.kernelName, kernelFunc) });
   }
 }

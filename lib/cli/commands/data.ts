@@ -64,7 +64,8 @@ function alreadyThere(root: string): boolean {
   }
 }
 
-async function runData(options: DataOptions): Promise<void> {
+/** `cifar-ssl data`: keeps valid data, else imports `from` (or CIFAR_SSL_DATA_FROM), else downloads. The study's first step. */
+export async function runData(options: DataOptions): Promise<void> {
   const root = options.dir;
   if (options.from === undefined && !options.force && alreadyThere(root)) return;
   const from = options.from ?? (process.env.CIFAR_SSL_DATA_FROM || undefined);

@@ -1,10 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
+import { resolveDataDir } from '../../data/index';
 import { getPreset } from '../../config/presets';
 import { installStopHandler, prepareContext } from '../../experiments/context';
 import { runStudy } from '../../experiments/study';
 import { buildReport } from '../../report/build-report';
 import { progressHooks } from '../../train/progress';
-import { ensureData } from '../../data/index';
+import { runData } from './data';
 import { parseBackend } from '../options';
 import { defaultPresetName } from './default-preset';
 
@@ -28,7 +31,7 @@ export function register(program: Command): void {
     .option('--preset <name>', 'smoke, quick, cpu or paper', defaultPresetName())
     .option('--backend <name>', 'tensorflow, onnx, wasm or cpu (default: fastest available)')
     .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin', 'data')
-    .option('--from <path>', 'import CIFAR-10 from a local .tar.gz or folder when data/ has none (also CIFAR_SSL_DATA_FROM)')
+    .option('--from <path>', 'import CIFAR-10 from a local .tar.gz or folder (also CIFAR_SSL_DATA_FROM); without it, missing data is downloaded')
     .option('--results <dir>', 'records, histories and summaries go to <dir>/<preset>', 'results')
     .option('--runs <dir>', 'checkpoints go to <dir>/<preset>', 'runs')
     .option('--figures <dir>', 'figures folder', 'figures')
@@ -38,7 +41,9 @@ export function register(program: Command): void {
     .action(async (options: StudyCommandOptions) => {
       const preset = getPreset(options.preset);
       const started = Date.now();
-      await ensureData(options.dataDir, { from: options.from });
+      // Step 1: data. Valid data in place is kept (an explicit --from only fills a missing copy).
+      const present = fs.existsSync(path.join(resolveDataDir(options.dataDir), 'test_batch.bin'));
+      await runData({ dir: options.dataDir, from: present ? undefined : options.from, force: false });
       const context = await prepareContext({ ...preset.data, root: options.dataDir }, parseBackend(options.backend));
       const stop = installStopHandler();
       try {
