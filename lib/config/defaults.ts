@@ -73,6 +73,7 @@ export const defaultSupervised: SupervisedConfig = {
   augment: supervisedAugment,
   optimizer: sgdCosine,
   epochs: 100,
+  maxImagesPerEpoch: 0,
   minSteps: 0,
   batchSize: 128,
   earlyStopping: { patience: 20, minDelta: 0.001 },

@@ -156,6 +156,8 @@ export interface SupervisedConfig {
   augment: SupervisedAugmentConfig;
   optimizer: OptimizerConfig;
   epochs: number;
+  /** most labelled images an epoch visits, a fresh random subset each epoch when there are more (0 = all); bounds the cost of large label fractions on CPU presets */
+  maxImagesPerEpoch: number;
   /** at least this many optimizer steps: small labelled subsets get more epochs (epochs = max(epochs, ceil(minSteps / steps per epoch))) */
   minSteps: number;
   batchSize: number;

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { supervisedAugment } from '../augment/supervised';
 import { configHash } from '../config/hash';
-import type { SupervisedConfig } from '../config/types';
-import { gatherBatch } from '../data/index';
+import type { EpochSamplingConfig, SupervisedConfig } from '../config/types';
+import { EpochSampler, gatherBatch } from '../data/index';
 import { convergenceEpoch } from '../eval/convergence';
 import { computeFeatureCache, gatherFeatures, type FeatureCache } from '../eval/feature-cache';
 import { accuracyOf } from '../eval/knn-monitor';
@@ -108,7 +108,8 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
     predictTest = () => predictImages(encoder, classifier, data.dataset.test, data.splits.test, EVAL_BATCH);
   }
 
-  const stepsPerEpoch = Math.max(1, Math.ceil(labelled.length / config.batchSize));
+  const imagesPerEpoch = config.freeze || config.maxImagesPerEpoch <= 0 ? labelled.length : Math.min(labelled.length, config.maxImagesPerEpoch);
+  const stepsPerEpoch = Math.max(1, Math.ceil(imagesPerEpoch / config.batchSize));
   const epochs = Math.max(config.epochs, Math.ceil(config.minSteps / stepsPerEpoch));
   const loop = await runTrainingLoop(
     task,
@@ -144,13 +145,11 @@ export function makeImageClassifierTask(config: SupervisedConfig, data: DataCont
   const validation = data.splits.validation;
   const validationLabels = Int32Array.from(validation, (r) => train.labels[r]);
   const modules = { encoder, classifier };
+  const sampler = new EpochSampler(labelled, epochSampling(labelled.length, config.maxImagesPerEpoch), config.seed);
   return {
     trainable: prefixed(modules, 'trainable'),
     saved: prefixed(modules, 'both'),
-    epochRows: (epoch) => {
-      const order = shuffledRows(labelled.length, config.seed, epoch);
-      return Int32Array.from(order, (i) => labelled[i]);
-    },
+    epochRows: (epoch) => sampler.indicesForEpoch(epoch),
     batchLoss: (rows, rng) => {
       const { x, y } = gatherBatch(train, rows);
       const augmented = supervisedAugment(x, config.augment, rng);
@@ -161,6 +160,13 @@ export function makeImageClassifierTask(config: SupervisedConfig, data: DataCont
       return { metrics: { valAccuracy: accuracy }, selection: accuracy };
     },
   };
+}
+
+/** The whole labelled set each epoch, or a fresh random subset of `maxImagesPerEpoch` when it is larger. */
+export function epochSampling(labelled: number, maxImagesPerEpoch: number): EpochSamplingConfig {
+  return maxImagesPerEpoch > 0 && maxImagesPerEpoch < labelled
+    ? { mode: 'fresh-subset', fraction: maxImagesPerEpoch / labelled }
+    : { mode: 'all', fraction: 1 };
 }
 
 /** Per-dimension (x - mean) / std with statistics of `reference` [n, dim]; returns a function that standardises in place. */

@@ -32,6 +32,11 @@ export class WasmArena {
     this.kernels = compileSimdKernels(this.memory);
   }
 
+  /** Bytes handed out as blocks so far (free or not): stops growing once sizes repeat. */
+  get usedBytes(): number {
+    return this.top - SCRATCH_BYTES;
+  }
+
   /** A block of `length` floats with arbitrary contents, or undefined when the arena is full. */
   take(length: number): Float32Array | undefined {
     const bytes = Math.ceil((length * 4) / ALIGN) * ALIGN;

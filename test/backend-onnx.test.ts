@@ -1,0 +1,252 @@
+/**
+ * The 'onnx' backend (lib/backend/onnx) against the cpu backend: every kernel it implements, values
+ * and gradients, agree to 1e-4 of the largest cpu value, on awkward shapes that reach every code
+ * path (NCHWc blocked / NCHW / plain convolution routes, strided input gradients, SIMD tails,
+ * broadcast patterns); so do a conv-bn-relu residual network's loss and gradients. A second
+ * registration with a 2 MiB arena runs the same checks where most tensors fall outside the
+ * WebAssembly memory (the plain JavaScript loops). Skipped when onnxruntime-node cannot load.
+ */
+import * as assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { registerOnnxBackend, registerOnnxBackendAs } from '../lib/backend/onnx/register';
+import { Rng } from '../lib/util/random';
+
+/** max |onnx − cpu| allowed, as a fraction of max |cpu| */
+const TOLERANCE = 1e-4;
+/** a variant whose arena holds almost nothing: the element-wise kernels' JavaScript fallbacks */
+const SMALL_ARENA = 'onnx-small-arena';
+
+function unavailableReason(): string | undefined {
+  try {
+    registerOnnxBackend({ threads: 2 });
+    registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2 });
+    return undefined;
+  } catch (error) {
+    return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+const skip = unavailableReason();
+
+interface Input {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Seeded standard normal inputs; `round` gives small integers (ties for max pooling). */
+function randomInputs(seed: number, shapes: number[][], round = false): Input[] {
+  const rng = new Rng(seed);
+  return shapes.map((shape) => {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) values[i] = round ? Math.round(rng.normal()) : rng.normal();
+    return { shape, values };
+  });
+}
+
+/**
+ * y = f(xs) and the gradients of sum(y * r) for a fixed random r (so dy is not uniform), on
+ * `backend`: [y, dx1, dx2, ...].
+ */
+async function outputAndGrads(backend: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], grads: boolean): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const outputs = tf.tidy(() => {
+    const xs = inputs.map((input) => tf.tensor(input.values, input.shape));
+    const y = f(...xs);
+    if (!grads) return [y];
+    const [r] = randomInputs(99, [y.shape]);
+    const weights = tf.tensor(r.values, r.shape);
+    const dxs = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(...args), weights)))(xs);
+    return [y, ...dxs];
+  });
+  const arrays = outputs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outputs);
+  return arrays;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isNaN(expected[i])) {
+      if (!Number.isNaN(actual[i])) worst = Infinity;
+      continue;
+    }
+    scale = Math.max(scale, Math.abs(expected[i]));
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  }
+  assert.ok(scale > 0, `${what}: the cpu result is all zeros, the test checks nothing`);
+  assert.ok(worst <= TOLERANCE * scale, `${what}: max |onnx - cpu| = ${worst} > ${TOLERANCE} x ${scale}`);
+}
+
+/** Runs f on cpu and on both onnx variants and compares outputs (and gradients). */
+async function compareWithCpu(what: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], grads = true): Promise<void> {
+  const expected = await outputAndGrads('cpu', f, inputs, grads);
+  for (const backend of ['onnx', SMALL_ARENA]) {
+    const actual = await outputAndGrads(backend, f, inputs, grads);
+    expected.forEach((e, i) => assertClose(actual[i], e, `${what} on ${backend}, ${i === 0 ? 'output' : `gradient ${i}`}`));
+  }
+}
+
+describe('onnx backend kernels match the cpu backend', { skip }, () => {
+  test('conv2d, its input gradient and filter gradient, on every route', async () => {
+    // [x shape, filter shape, stride, pad]: RGB (NCHW route), one block of 16 (no reorder),
+    // 20 and 32 channels (blocked, padded), 17 (plain ONNX Conv), 5 output channels (padded).
+    const cases: Array<[number[], number[], number, 'same' | 'valid' | number]> = [
+      [[2, 5, 7, 3], [3, 3, 3, 5], 1, 'same'],
+      [[1, 5, 7, 3], [3, 3, 3, 16], 2, 'valid'],
+      [[2, 8, 8, 16], [3, 3, 16, 16], 1, 1],
+      [[2, 8, 8, 16], [3, 3, 16, 32], 2, 1],
+      [[2, 9, 9, 16], [3, 3, 16, 16], 2, 'valid'],
+      [[2, 8, 8, 16], [1, 1, 16, 32], 2, 0],
+      [[1, 7, 5, 20], [3, 3, 20, 5], 2, 'same'],
+      [[2, 6, 6, 32], [3, 3, 32, 16], 1, 'same'],
+      [[2, 6, 6, 17], [3, 3, 17, 4], 1, 'valid'],
+      [[3, 7, 5, 5], [1, 1, 5, 3], 1, 'same'],
+    ];
+    for (const [xShape, wShape, stride, pad] of cases) {
+      await compareWithCpu(
+        `conv2d x${xShape} w${wShape} stride ${stride} pad ${pad}`,
+        (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad),
+        randomInputs(1, [xShape, wShape]),
+      );
+    }
+  });
+
+  test('fused conv2d with bias and each activation', async () => {
+    for (const activation of ['linear', 'relu', 'relu6', 'sigmoid', 'leakyrelu', 'prelu'] as const) {
+      for (const channels of [16, 6]) {
+        const inputs = randomInputs(2, [[2, 6, 5, 8], [3, 3, 8, channels], [channels], [channels]]);
+        await compareWithCpu(
+          `fused conv2d ${activation} to ${channels} channels`,
+          (x, w, bias, slopes) =>
+            tf.fused.conv2d({
+              x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation,
+              preluActivationWeights: activation === 'prelu' ? slopes : undefined, leakyreluAlpha: 0.3,
+            }),
+          inputs,
+          false,
+        );
+      }
+    }
+  });
+
+  test('matMul, batched and transposed, and fused matMul', async () => {
+    await compareWithCpu('matMul', (a, b) => tf.matMul(a, b), randomInputs(3, [[40, 30], [30, 50]]));
+    await compareWithCpu('matMul transposed', (a, b) => tf.matMul(a, b, true, true), randomInputs(4, [[30, 40], [50, 30]]));
+    await compareWithCpu('batched matMul', (a, b) => tf.matMul(a, b, false, true), randomInputs(5, [[3, 20, 30], [3, 40, 30]]));
+    for (const activation of ['linear', 'relu', 'elu', 'prelu'] as const) {
+      await compareWithCpu(
+        `fused matMul ${activation}`,
+        (a, b, bias, slopes) =>
+          tf.fused.matMul({ a, b, bias, activation, preluActivationWeights: activation === 'prelu' ? slopes : undefined }),
+        randomInputs(6, [[40, 30], [30, 50], [50], [50]]),
+        false,
+      );
+    }
+  });
+
+  test('binary element-wise ops on every broadcast pattern', async () => {
+    // 4641 elements (not a multiple of 4: the SIMD tail) and 17 channels.
+    const big = [3, 7, 13, 17];
+    const partners = [big, [17], [1, 1, 1, 17], [3, 1, 1, 17], [], [7, 1, 17], [3, 7, 1, 1]];
+    const ops: Array<[string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
+      ['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div], ['squaredDifference', tf.squaredDifference],
+    ];
+    for (const partner of partners) {
+      for (const [name, op] of ops) {
+        // Divisors are kept away from zero: the gradient of a / b grows like 1 / b^2.
+        const [a, b] = randomInputs(7, [big, partner]);
+        const away = (input: Input) => ({ ...input, values: input.values.map((v) => (v >= 0 ? v + 1 : v - 1)) });
+        // tfjs's gradient of squaredDifference does not sum over broadcast axes (on any backend).
+        const grads = name !== 'squaredDifference' || partner === big;
+        await compareWithCpu(`${name} ${big} with ${partner}`, op, [a, away(b)], grads);
+        await compareWithCpu(`${name} ${partner} with ${big}`, op, [b, away(a)], grads);
+      }
+    }
+  });
+
+  test('unary ops, including NaN, and fills', async () => {
+    const [x] = randomInputs(8, [[3, 7, 13, 17]], true); // integers: many exact zeros for relu and step
+    x.values[5] = NaN;
+    for (const [name, op] of [['relu', tf.relu], ['square', tf.square], ['neg', tf.neg]] as const) {
+      await compareWithCpu(name, op, [x], false);
+    }
+    await compareWithCpu('step', (t) => tf.step(t), [x], false);
+    await compareWithCpu('step alpha', (t) => tf.step(t, 0.25), [x], false);
+    const [y] = randomInputs(9, [[3, 7, 13, 17]]);
+    await compareWithCpu('relu gradient', (t) => tf.relu(t), [y]);
+    await compareWithCpu('ones and fill', (t) => tf.add(tf.mul(t, tf.ones(t.shape)), tf.fill(t.shape, 0.5)), [y]);
+  });
+
+  test('sum and mean over leading, trailing and inner axes', async () => {
+    const [x] = randomInputs(10, [[6, 9, 10, 11]]);
+    const axesList: Array<number | number[]> = [[0, 1, 2], 3, -1, [1, 3], [0, 1, 2, 3], [2, 3], 0];
+    for (const axes of axesList) {
+      for (const keepDims of [false, true]) {
+        await compareWithCpu(`sum ${axes} keepDims ${keepDims}`, (t) => tf.sum(t, axes, keepDims), [x]);
+        await compareWithCpu(`mean ${axes} keepDims ${keepDims}`, (t) => tf.mean(t, axes, keepDims), [x]);
+      }
+    }
+  });
+
+  test('batch norm with and without scale and offset', async () => {
+    const inputs = randomInputs(11, [[4, 6, 9, 24], [24], [24], [24], [24]]);
+    inputs[2].values = inputs[2].values.map((v) => v * v + 0.1); // variance > 0
+    await compareWithCpu(
+      'batchNorm',
+      (x, mean, variance, offset, scale) => tf.batchNorm(x, mean, variance, offset, scale, 1e-3),
+      inputs,
+      false,
+    );
+    await compareWithCpu('batchNorm without scale and offset', (x, mean, variance) => tf.batchNorm(x, mean, variance), inputs.slice(0, 3), false);
+  });
+
+  test('max pooling and its gradient, with ties', async () => {
+    const cases: Array<[number[], number, number, 'same' | 'valid']> = [
+      [[2, 8, 8, 16], 2, 2, 'valid'],
+      [[2, 9, 7, 6], 3, 2, 'same'],
+      [[1, 6, 6, 3], 2, 1, 'valid'],
+    ];
+    for (const [shape, size, stride, pad] of cases) {
+      await compareWithCpu(
+        `maxPool ${shape} size ${size} stride ${stride} ${pad}`,
+        (x) => tf.maxPool(x as tf.Tensor4D, size, stride, pad),
+        randomInputs(12, [shape], true),
+      );
+    }
+  });
+});
+
+describe('a conv-bn-relu residual network on onnx', { skip }, () => {
+  /** A two-stage residual network with batch-norm on batch statistics, as in lib/models. */
+  function network(params: tf.Tensor[], x: tf.Tensor): tf.Tensor {
+    const [stem, a1, a2, b1, b2, shortcut, dense] = params;
+    const convBn = (h: tf.Tensor, w: tf.Tensor, stride: number, pad: number) => {
+      const y = tf.conv2d(h as tf.Tensor4D, w as tf.Tensor4D, stride, pad);
+      const { mean, variance } = tf.moments(y, [0, 1, 2]);
+      return tf.div(tf.sub(y, mean), tf.sqrt(tf.add(variance, 1e-5)));
+    };
+    let h = tf.relu(convBn(x, stem, 1, 1));
+    h = tf.relu(tf.add(convBn(tf.relu(convBn(h, a1, 1, 1)), a2, 1, 1), h));
+    h = tf.relu(tf.add(convBn(tf.relu(convBn(h, b1, 2, 1)), b2, 1, 1), convBn(h, shortcut, 2, 0)));
+    return tf.matMul(tf.mean(h, [1, 2]), dense);
+  }
+
+  const shapes = [[4, 12, 12, 3], [3, 3, 3, 16], [3, 3, 16, 16], [3, 3, 16, 16], [3, 3, 16, 32], [3, 3, 32, 32], [1, 1, 16, 32], [32, 10]];
+
+  test('loss and every gradient match the cpu backend', async () => {
+    const inputs = randomInputs(13, shapes);
+    const [labels] = randomInputs(14, [[4, 10]]);
+    const lossAndGrads = (backend: string) =>
+      outputAndGrads(
+        backend,
+        (x, ...params) => tf.losses.softmaxCrossEntropy(tf.softmax(tf.tensor(labels.values, labels.shape)), network(params, x)),
+        inputs,
+        true,
+      );
+    const expected = await lossAndGrads('cpu');
+    const actual = await lossAndGrads('onnx');
+    expected.forEach((e, i) => assertClose(actual[i], e, i === 0 ? 'loss' : `gradient of input ${i - 1}`));
+  });
+});
