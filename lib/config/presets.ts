@@ -90,7 +90,7 @@ const quick = studyPreset(
   { ...defaultData },
   { kind: 'resnet', width: 16, blocksPerStage: [1, 1, 1] },
   {
-    ...pretrainDefaults, head: { hiddenDim: 256, outputDim: 64 }, epochs: 4, batchSize: 128,
+    ...pretrainDefaults, head: { hiddenDim: 256, outputDim: 64 }, epochs: 6, batchSize: 128,
     sampling: { mode: 'fresh-subset', fraction: 0.2 },
     optimizer: { ...pretrainDefaults.optimizer, learningRate: 0.3, weightDecay: 5e-4, warmupEpochs: 0.5 },
     knn: { ...knnMonitor, bankSize: 5000, querySize: 2000 },
