@@ -87,6 +87,8 @@ export function createStudy(options: StudyOptions): Study {
   const runsDir = path.join(options.runsRoot, preset.name);
   const store = new ResultsStore(resultsDir);
   const started = Date.now();
+  // Runs trained or evaluated by this study object; a session that only reads finished runs adds no wall time.
+  let executed = 0;
   const backend = context.backend.chosen;
   const fingerprint = data.dataset.fingerprint;
 
@@ -106,7 +108,9 @@ export function createStudy(options: StudyOptions): Study {
   const runPretraining = async (name: PretrainSummary['name'], config: PretrainConfig): Promise<string> => {
     const runDir = path.join(runsDir, name);
     log(`== ${name}: ${config.epochs} epochs, sampling ${config.sampling.mode} (${config.sampling.fraction}), encoder ${config.encoder.kind} width ${config.encoder.width}`);
+    const before = fs.existsSync(path.join(runDir, 'encoder', 'manifest.json'));
     const result = await pretrain(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop });
+    if (!before) executed++;
     result.encoder.dispose();
     const last = result.loop.history.epochs[result.loop.history.epochs.length - 1];
     const index = pretrainings.findIndex((p) => p.name === name);
@@ -161,6 +165,7 @@ export function createStudy(options: StudyOptions): Study {
     const runDir = path.join(runsDir, name);
     const result = await trainSupervised(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, featureCache: featureCache?.() });
     store.put(record(method, config, runDir, result, name));
+    executed++;
     log(`   test accuracy ${(100 * result.test.accuracy).toFixed(2)}%  (best validation ${(100 * result.valAccuracy).toFixed(2)}%, epoch ${result.loop.selectedEpoch})`);
   };
 
@@ -194,6 +199,7 @@ export function createStudy(options: StudyOptions): Study {
       if (!store.find('simclr-knn', pct, seed, knnHash)) {
         const start = Date.now();
         const report = knnTestReport(sslFeatures(), data, labelled, preset.pretrain.knn);
+        executed++;
         store.put({
           method: 'simclr-knn', labelPct: pct, seed, preset: preset.name, testAccuracy: report.accuracy,
           macroPrecision: report.macroPrecision, macroRecall: report.macroRecall, macroF1: report.macroF1,
@@ -253,7 +259,7 @@ export function createStudy(options: StudyOptions): Study {
     dataFingerprint: fingerprint,
     runs: store.all().length,
     // Wall time of all study sessions that produced these results (a resumed study adds up).
-    wallSeconds: (previous?.wallSeconds ?? 0) + (Date.now() - started) / 1000,
+    wallSeconds: (previous?.wallSeconds ?? 0) + (executed > 0 ? (Date.now() - started) / 1000 : 0),
     finishedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     presetConfig: preset,
