@@ -86,7 +86,7 @@ const smoke = studyPreset(
 /** Real CIFAR-10, a small network: the whole study in about 20 minutes on a 2-core CPU. */
 const quick = studyPreset(
   'quick',
-  'real CIFAR-10, width-16 ResNet (3 stages of 1 block), a few hundred SimCLR steps on fresh 20 % subsets: the whole study in about 20 minutes on 2 CPU cores',
+  'real CIFAR-10, width-16 ResNet (3 stages of 1 block), a few hundred SimCLR steps on fresh 20 % subsets: the whole study in about 20-30 minutes on 2 CPU cores',
   { ...defaultData },
   { kind: 'resnet', width: 16, blocksPerStage: [1, 1, 1] },
   {
@@ -103,7 +103,7 @@ const quick = studyPreset(
 /** A serious CPU run: about two hours on two cores. */
 const cpu = studyPreset(
   'cpu',
-  'real CIFAR-10, width-32 ResNet (3 stages of 2 blocks): about two hours on 2 CPU cores',
+  'real CIFAR-10, width-32 ResNet (3 stages of 2 blocks): sized for about two hours on 2 CPU cores (not yet timed)',
   { ...defaultData },
   { kind: 'resnet', width: 32, blocksPerStage: [2, 2, 2] },
   {

@@ -1,10 +1,11 @@
 /**
- * The 'onnx' tfjs backend: the cpu backend (tensors stay JS typed arrays, every kernel falls back
- * to the cpu one) whose heavy kernels run as small cached ONNX Runtime graphs.
+ * The 'onnx' tfjs backend: the cpu backend (tensors are JS typed arrays, every kernel falls back
+ * to the cpu one) whose heavy kernels run as small cached ONNX Runtime graphs or SIMD loops.
+ * Large float32 tensors live in recycled buffers, in the SIMD arena when it has room.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { BufferPool } from './buffer-pool';
+import type { BufferPool } from './buffer-pool';
 import { MIN_LARGE_ELEMENTS } from './kernels/kernel-utils';
 import type { GraphSpec } from './proto';
 import type { WasmArena } from './simd/arena';
@@ -78,8 +79,7 @@ export class OnnxBackend extends MathBackendCPU {
     feeds: readonly Feed[],
     outputs: ReadonlyArray<{ name: string; shape: number[] }>,
   ): tf.TensorInfo[] {
-    // onnxruntime-node 1.23 copies each output into a new ArrayBuffer even when given one to
-    // fill, so ORT allocates the outputs (and write() copies them into the arena).
+    // write() copies large outputs into the SIMD arena.
     const results = this.ort.run(key, build, feeds, outputs.map((o) => o.name));
     return outputs.map((o, i) => this.makeTensorInfo(o.shape, 'float32', results[i] as Float32Array));
   }

@@ -84,11 +84,7 @@ export class BufferPool {
       return;
     }
     this.liveViews.delete(buffer);
-    if (this.pooledBytes + buffer.byteLength > this.capacityBytes) return;
-    const list = this.free.get(buffer.byteLength) ?? [];
-    list.push(buffer);
-    this.free.set(buffer.byteLength, list);
-    this.pooledBytes += buffer.byteLength;
+    this.keep(buffer);
   }
 
   /** Returns a buffer from take() that was used as scratch space and never held by a tensor. */
@@ -98,7 +94,12 @@ export class BufferPool {
       return;
     }
     const buffer = ownedBuffer(values, this.owned);
-    if (buffer === undefined || this.liveViews.has(buffer) || this.pooledBytes + buffer.byteLength > this.capacityBytes) return;
+    if (buffer !== undefined && !this.liveViews.has(buffer)) this.keep(buffer);
+  }
+
+  /** Files a free buffer for reuse while the capacity allows. */
+  private keep(buffer: ArrayBuffer): void {
+    if (this.pooledBytes + buffer.byteLength > this.capacityBytes) return;
     const list = this.free.get(buffer.byteLength) ?? [];
     list.push(buffer);
     this.free.set(buffer.byteLength, list);

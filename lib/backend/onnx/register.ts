@@ -45,7 +45,7 @@ export function onnxKernelNames(): string[] {
 
 /** Settings of the backend, fixed at registration. */
 export interface OnnxBackendOptions {
-  /** ORT threads per kernel (default: the machine's logical cores) */
+  /** ORT threads per kernel (default: logical cores - 1, see defaultThreadCount) */
   threads: number;
   /** idle ORT threads spin waiting for work: a little faster on an idle machine, far slower on a busy one */
   spinning: boolean;

@@ -21,7 +21,7 @@ type TensorConstructor = new (type: string, data: OrtData, dims: readonly number
 
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, NativeTensor>, fetches: Record<string, NativeTensor | null>, options: object): Record<string, NativeTensor>;
+  run(feeds: Record<string, NativeTensor>, fetches: Record<string, null>, options: object): Record<string, NativeTensor>;
   dispose(): void;
 }
 
@@ -31,7 +31,7 @@ interface NativeBinding {
 
 /** Threading of every session. */
 export interface OrtThreading {
-  /** intra-op threads per session (default: the machine's logical cores) */
+  /** intra-op threads per session (see defaultThreadCount) */
   threads: number;
   /** let idle pool threads spin waiting for work (faster on an idle machine, wasteful on a busy one) */
   spinning: boolean;
@@ -61,10 +61,10 @@ export class OrtRuntime {
 
   /**
    * Runs the graph cached under `key` (built by `build` on first use) and returns its outputs in
-   * the order of `outputs`. Every graph input must be fed. An output given as a Feed is written
-   * into its array (which must have the output's exact size); one given by name is allocated.
+   * the order of `outputs`. Every graph input must be fed. (The binding copies each output into a
+   * new ArrayBuffer, even one given to fill, so outputs are always left to ORT to allocate.)
    */
-  run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: ReadonlyArray<string | Feed>): OrtData[] {
+  run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: readonly string[]): OrtData[] {
     let session = this.sessions.get(key);
     if (session === undefined) {
       session = this.createSession(build());
@@ -72,13 +72,10 @@ export class OrtRuntime {
     }
     const nativeFeeds: Record<string, NativeTensor> = {};
     for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), feed.data, feed.dims);
-    const fetches: Record<string, NativeTensor | null> = {};
-    for (const output of outputs) {
-      if (typeof output === 'string') fetches[output] = null;
-      else fetches[output.name] = new this.Tensor(tensorType(output.data), output.data, output.dims);
-    }
+    const fetches: Record<string, null> = {};
+    for (const name of outputs) fetches[name] = null;
     const results = session.run(nativeFeeds, fetches, {});
-    return outputs.map((output) => (typeof output === 'string' ? results[output].data : output.data));
+    return outputs.map((name) => results[name].data);
   }
 
   /** Releases every cached session. */
@@ -109,9 +106,15 @@ function tensorType(data: OrtData): string {
   return 'bool';
 }
 
-/** Logical cores of this machine. */
+/**
+ * Threads per ORT kernel: one core fewer than the machine has (at least one). A kernel's parallel
+ * parts wait for their slowest thread, and a thread that shares its core with the JavaScript
+ * thread or another process can wait milliseconds to be scheduled: on a busy 2-core machine two
+ * threads made the filter-gradient GEMMs 1.5-3x slower and less predictable than one.
+ */
 export function defaultThreadCount(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, cores - 1);
 }
 
 /**
@@ -123,9 +126,7 @@ export function loadOrtRuntime(threading: OrtThreading): OrtRuntime {
   let common: { Tensor: TensorConstructor };
   try {
     // Required lazily: onnxruntime-node is an optional dependency.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     bindingModule = require('onnxruntime-node/dist/binding');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     common = require('onnxruntime-common');
     bindingModule.initOrt();
   } catch (error) {

@@ -2,7 +2,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { activationNodes } from '../activation';
 import type { OnnxBackend } from '../backend';
-import type { Feed } from '../runtime';
 import { chooseRoute, convGraph, convInputDims, filterShape, type ConvExtras, type ConvGeometry, type ConvRoute } from '../conv-graphs';
 import {
   hwioView,
@@ -13,6 +12,7 @@ import {
   transposedFlippedView,
   type FilterView,
 } from '../layout';
+import type { Feed } from '../runtime';
 import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
 
 type Shape4 = [number, number, number, number];
@@ -38,6 +38,7 @@ export function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry | und
   return sizes.every((d) => d > 0) ? g : undefined;
 }
 
+/** A cache key for sessions of this geometry. */
 export function geometryKey(g: ConvGeometry): string {
   return [
     g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels,

@@ -1,84 +1,20 @@
 /**
- * Element-wise kernels for large float32 tensors, in JavaScript. In a conv-bn-relu training step,
- * once convolutions are fast, these passes over whole activation maps (batch-norm scale and shift,
- * ReLU and its gradient, residual adds) dominate. Here they beat both the cpu kernels and ORT:
- *   - the cpu kernels call the operation through a shared closure (V8 cannot inline it) and
- *     compute an index per element when broadcasting;
- *   - onnxruntime-node 1.23 copies every output into a fresh ArrayBuffer, whose page faults cost
- *     more than the pass itself.
- * Each loop below is written out per operation so that V8 compiles it to straight arithmetic, and
- * writes into a recycled buffer. The arithmetic (float64, rounded to float32 on store) is the cpu
- * kernels', so results are identical to the cpu backend.
+ * Element-wise kernels for large float32 tensors. In a conv-bn-relu training step, once
+ * convolutions are fast, these passes over whole activation maps (batch-norm statistics, scale and
+ * shift, ReLU and its gradient, residual adds) come next. They run as WebAssembly SIMD loops on
+ * tensors held in the arena (simd/), else as plain JavaScript loops (elementwise-loops.ts); both
+ * beat the cpu kernels, which call the operation through a closure V8 cannot inline and compute
+ * an index per element when broadcasting, and ORT, whose Node binding copies every output into
+ * fresh memory (page faults cost more than the pass itself).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
 import type { BinaryOp, SimdKernels } from '../simd/kernels';
+import { blockRepeat, sameShape } from './elementwise-loops';
 import { allFloat32, MIN_LARGE_ELEMENTS, withFallback, type OnnxKernel } from './kernel-utils';
 
 /** Repeated operands up to this size are copied into the arena's scratch space. */
 const MAX_SCRATCH_FLOATS = 65536;
-
-/** out[i] = a[i] op b[i] */
-function sameShape(op: BinaryOp, a: Float32Array, b: Float32Array, out: Float32Array): void {
-  const n = out.length;
-  switch (op) {
-    case 'add': for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; break;
-    case 'sub': for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; break;
-    case 'mul': for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; break;
-    case 'div': for (let i = 0; i < n; i++) out[i] = a[i] / b[i]; break;
-    case 'squaredDifference': for (let i = 0; i < n; i++) { const d = a[i] - b[i]; out[i] = d * d; } break;
-  }
-}
-
-/**
- * out = big op small (small op big when `smallLeft`), where small repeats over one run of axes:
- * out seen as [outer, repeat, inner] and small as [outer, inner]. A per-channel vector over NHWC
- * is outer = 1, inner = C; a [N, 1, 1, C] gradient over [N, H, W, C] is outer = N.
- */
-function blockRepeat(
-  op: BinaryOp, big: Float32Array, small: Float32Array, out: Float32Array,
-  outer: number, repeat: number, inner: number, smallLeft: boolean,
-): void {
-  if (outer === 1 && inner === 1) {
-    scalar(op, big, small[0], out, smallLeft);
-    return;
-  }
-  for (let o = 0; o < outer; o++) {
-    const s = o * inner;
-    for (let r = 0; r < repeat; r++) {
-      const b = (o * repeat + r) * inner;
-      if (smallLeft && op === 'sub') for (let j = 0; j < inner; j++) out[b + j] = small[s + j] - big[b + j];
-      else if (smallLeft && op === 'div') for (let j = 0; j < inner; j++) out[b + j] = small[s + j] / big[b + j];
-      else {
-        switch (op) {
-          case 'add': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] + small[s + j]; break;
-          case 'sub': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] - small[s + j]; break;
-          case 'mul': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] * small[s + j]; break;
-          case 'div': for (let j = 0; j < inner; j++) out[b + j] = big[b + j] / small[s + j]; break;
-          case 'squaredDifference':
-            for (let j = 0; j < inner; j++) { const d = big[b + j] - small[s + j]; out[b + j] = d * d; }
-            break;
-        }
-      }
-    }
-  }
-}
-
-/** out[i] = x[i] op s (s op x[i] when `scalarLeft`). */
-function scalar(op: BinaryOp, x: Float32Array, s: number, out: Float32Array, scalarLeft: boolean): void {
-  const n = out.length;
-  if (scalarLeft && op === 'sub') for (let i = 0; i < n; i++) out[i] = s - x[i];
-  else if (scalarLeft && op === 'div') for (let i = 0; i < n; i++) out[i] = s / x[i];
-  else {
-    switch (op) {
-      case 'add': for (let i = 0; i < n; i++) out[i] = x[i] + s; break;
-      case 'sub': for (let i = 0; i < n; i++) out[i] = x[i] - s; break;
-      case 'mul': for (let i = 0; i < n; i++) out[i] = x[i] * s; break;
-      case 'div': for (let i = 0; i < n; i++) out[i] = x[i] / s; break;
-      case 'squaredDifference': for (let i = 0; i < n; i++) { const d = x[i] - s; out[i] = d * d; } break;
-    }
-  }
-}
 
 /**
  * [outer, repeat, inner] of a `small` operand broadcast into `outShape`, or undefined when it

@@ -1,10 +1,11 @@
-/** Shared plumbing of the ORT kernels: argument types and the cpu fallback. */
+/** Shared plumbing of this backend's kernels: argument types and the cpu fallback. */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
 
 /**
- * Tensors with fewer elements stay on the cpu kernels: calling into ORT costs tens of
- * microseconds, and on small tensors the cpu kernels' overheads do not matter.
+ * Tensors with fewer elements stay on the cpu kernels (calling into ORT costs tens of
+ * microseconds; on small tensors the cpu kernels' overheads do not matter), and only larger
+ * buffers are pooled and moved into the SIMD arena.
  */
 export const MIN_LARGE_ELEMENTS = 4096;
 
@@ -16,7 +17,7 @@ export interface OnnxKernelArgs<A = tf.NamedAttrMap> {
   attrs: A;
 }
 
-/** A kernel implemented here: it decides per call whether ORT runs it or the cpu kernel does. */
+/** A kernel implemented here: it decides per call whether it runs or the cpu kernel does. */
 export interface OnnxKernel {
   kernelName: string;
   kernelFunc: tf.KernelFunc;
@@ -30,27 +31,21 @@ export function cpuKernel(kernelName: string): tf.KernelFunc {
 }
 
 /**
- * Makes a kernel that runs `ort` when it returns a result and the cpu kernel when it returns
- * undefined (an input it does not handle: another dtype, layout or a tensor too small to pay for
- * the call into ORT).
+ * Makes a kernel that runs `fast` and, when it returns undefined (an input it does not handle:
+ * another dtype or layout, a tensor too small to gain), the cpu kernel.
  */
 export function withFallback<A>(
   kernelName: string,
-  ort: (args: OnnxKernelArgs<A>) => tf.TensorInfo | tf.TensorInfo[] | undefined,
+  fast: (args: OnnxKernelArgs<A>) => tf.TensorInfo | tf.TensorInfo[] | undefined,
 ): OnnxKernel {
   const cpu = cpuKernel(kernelName);
   return {
     kernelName,
     kernelFunc: (params) => {
-      const result = ort(params as unknown as OnnxKernelArgs<A>);
+      const result = fast(params as unknown as OnnxKernelArgs<A>);
       return result === undefined ? cpu(params) : result;
     },
   };
-}
-
-/** Same shape, element by element. */
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** Every input is float32. */

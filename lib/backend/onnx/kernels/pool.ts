@@ -4,7 +4,6 @@
  * dy into the input position that won.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OnnxBackend } from '../backend';
 import { NCHWC_DOMAIN } from '../layout';
 import type { GraphSpec, NodeSpec } from '../proto';
 import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
@@ -98,7 +97,7 @@ export const maxPool: OnnxKernel = withFallback<PoolAttrs>(tf.MaxPool, ({ inputs
   if (!allFloat32(x)) return undefined;
   const info = poolInfo(x.shape, attrs);
   if (info === undefined) return undefined;
-  const block = (backend as OnnxBackend).nchwcBlock;
+  const block = backend.nchwcBlock;
   const [y] = backend.runGraph(`maxpool|${infoKey(info)}`, () => maxPoolGraph(info, block), [backend.feed('x', x)], [
     { name: 'y', shape: [...info.outShape] },
   ]);

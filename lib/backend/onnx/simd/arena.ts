@@ -58,19 +58,13 @@ export class WasmArena {
   /** A tensor viewing `values` is gone; the block is reused once no tensor views it. */
   release(values: Float32Array): void {
     const index = this.blockOf(values.byteOffset);
-    if (--this.views[index] > 0) return;
-    const list = this.free.get(this.sizes[index]) ?? [];
-    list.push(index);
-    this.free.set(this.sizes[index], list);
+    if (--this.views[index] === 0) this.fileFree(index);
   }
 
   /** Returns a block taken for scratch work (never held by a tensor). */
   recycle(values: Float32Array): void {
     const index = this.blockOf(values.byteOffset);
-    if (this.views[index] !== 0) return;
-    const list = this.free.get(this.sizes[index]) ?? [];
-    list.push(index);
-    this.free.set(this.sizes[index], list);
+    if (this.views[index] === 0) this.fileFree(index);
   }
 
   /** Copies a small vector (at most 64 Ki floats) into scratch slot 0..3 and returns its byte offset. */
@@ -78,6 +72,12 @@ export class WasmArena {
     const offset = slot * (SCRATCH_BYTES / 4);
     new Float32Array(this.memory.buffer, offset, values.length).set(values);
     return offset;
+  }
+
+  private fileFree(index: number): void {
+    const list = this.free.get(this.sizes[index]) ?? [];
+    list.push(index);
+    this.free.set(this.sizes[index], list);
   }
 
   private cut(bytes: number): number | undefined {
