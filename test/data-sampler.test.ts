@@ -63,3 +63,24 @@ test('bad settings are usage errors', () => {
   assert.throws(() => new EpochSampler(new Int32Array(0), { mode: 'all', fraction: 1 }, 0), UsageError);
   assert.doesNotThrow(() => new EpochSampler(pool, { mode: 'all', fraction: 0 }, 0), 'fraction is ignored by all');
 });
+
+test('supervised epochs have the same size at every label budget: a subset of a large set, reshuffled passes over a small one', async () => {
+  const { supervisedEpochRows } = await import('../lib/train/supervised');
+  const large = supervisedEpochRows(pool, 60, 3);
+  assert.equal(large(1).length, 60);
+  assert.equal(new Set(large(1)).size, 60, 'a subset of a larger set repeats no image');
+  assert.notDeepEqual(sorted(large(1)), sorted(large(2)), 'a fresh subset each epoch');
+
+  const small = pool.subarray(0, 30);
+  const epochs = supervisedEpochRows(small, 100, 3);
+  const e1 = epochs(1);
+  assert.equal(e1.length, 100);
+  const counts = new Map<number, number>();
+  for (const r of e1) counts.set(r, (counts.get(r) ?? 0) + 1);
+  assert.deepEqual([...counts.keys()].sort((a, b) => a - b), Array.from(small), 'every labelled image is visited');
+  assert.ok([...counts.values()].every((c) => c === 3 || c === 4), 'ceil(100 / 30) = 4 passes, cut to 100 images');
+  assert.notDeepEqual(e1, epochs(2));
+  assert.deepEqual(e1, supervisedEpochRows(small, 100, 3)(1), 'the order depends only on seed and epoch');
+
+  assert.deepEqual(sorted(supervisedEpochRows(small, 0, 3)(1)), Array.from(small), '0 means one pass over the labelled set');
+});

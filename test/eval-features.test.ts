@@ -61,3 +61,49 @@ test('embedding std: 0 when collapsed, hand value for one-hot rows, about 1/sqrt
   assert.ok(Math.abs(std - 1 / 8) < 0.01, `${std}`);
   tf.dispose([collapsed, oneHot, spread]);
 });
+
+test('probe features are standardised with the labelled rows\' statistics, and other rows with the same map', async () => {
+  const { standardizer } = await import('../lib/train/supervised');
+  // two dimensions: mean 2, std 1; mean -10, std 4
+  const reference = Float32Array.from([1, -14, 3, -6, 1, -6, 3, -14]);
+  const standardize = standardizer(reference, 2);
+  const out = standardize(reference.slice());
+  for (const j of [0, 1]) {
+    const column = [0, 1, 2, 3].map((i) => out[i * 2 + j]);
+    const mean = column.reduce((s, v) => s + v, 0) / 4;
+    const variance = column.reduce((s, v) => s + (v - mean) ** 2, 0) / 4;
+    assert.ok(Math.abs(mean) < 1e-6 && Math.abs(variance - 1) < 1e-4, `dimension ${j}: mean ${mean}, variance ${variance}`);
+  }
+  const other = standardize(Float32Array.from([2, -10, 4, -2]));
+  assert.deepEqual(Array.from(other).map((v) => Number(v.toFixed(4))), [0, 0, 2, 2], 'the reference mean maps to 0, one reference std to 1');
+  assert.deepEqual(Array.from(standardizer(Float32Array.from([5, 5]), 1)(Float32Array.from([5, 6]))).map((v) => Math.round(v)), [0, 1000], 'a constant dimension divides by sqrt(1e-6), not 0');
+});
+
+test('the feature cache addresses rows by data-set index, and kNN on it classifies the test set from the labelled bank', async () => {
+  const { toyContext } = await import('./helpers/toy-data');
+  const { computeFeatureCache, gatherFeatures } = await import('../lib/eval/feature-cache');
+  const { knnTestReport } = await import('../lib/experiments/knn-eval');
+  const data = toyContext({ trainPerClass: 12, testPerClass: 3, validationPerClass: 2 });
+  // Features that give the class away: a one-hot of the label, found through the image's mean pixel.
+  const labelOf = new Map<number, number>();
+  const meanOf = (split: CifarSplit, row: number): number => split.images.subarray(row * 3072, (row + 1) * 3072).reduce((s, v) => s + v, 0) / 3072;
+  for (const [split, rows] of [[data.dataset.train, data.dataset.train.count], [data.dataset.test, data.dataset.test.count]] as const) {
+    for (let r = 0; r < rows; r++) labelOf.set(Math.round(meanOf(split, r) * 1e4), split.labels[r]);
+  }
+  const oracle: Encoder = {
+    description: 'oracle', spec: {}, trainable: new Map(), state: new Map(), featureDim: 10, dispose() {},
+    apply: (x: tf.Tensor) => tf.tidy(() => {
+      const means = (x.mean([1, 2, 3]).mul(255).dataSync());
+      return tf.oneHot(Array.from(means, (m) => labelOf.get(Math.round(m * 1e4)) ?? 0), 10).toFloat();
+    }),
+  };
+  const before = tf.memory().numTensors;
+  const cache = computeFeatureCache(oracle, data);
+  const row = data.splits.trainPool[5];
+  assert.deepEqual(Array.from(gatherFeatures(cache.train, 10, [row])).indexOf(1), data.dataset.train.labels[row], 'row r of the cache is image r');
+  const labelled = data.splits.labelled(0.5, 0);
+  const report = knnTestReport(cache, data, labelled, { k: 5, temperature: 0.1 });
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+  assert.equal(report.accuracy, 1, 'class-revealing features classify every test image');
+  assert.equal(report.confusion.flat().reduce((s, v) => s + v, 0), data.splits.test.length);
+});

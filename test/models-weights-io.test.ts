@@ -93,3 +93,20 @@ test('snapshot and restore bring back weights and running statistics', () => {
   x.dispose();
   encoder.dispose();
 });
+
+test('a run from a saved encoder is identified by the configuration that encoder was trained with, not only by its folder', async () => {
+  const { supervisedRunHash } = await import('../lib/train/supervised');
+  const { defaultSupervised } = await import('../lib/config/defaults');
+  const { configHash } = await import('../lib/config/hash');
+  const dir = path.join(tmp, 'identity-encoder');
+  const encoder = makeEncoder(config, new Rng(1));
+  const run = { ...defaultSupervised, encoder: config, init: dir };
+  saveModule(encoder, dir, { configHash: 'pretrain-a' });
+  const first = supervisedRunHash(run);
+  assert.equal(first, supervisedRunHash(run, 'pretrain-a'), 'the manifest and a caller who knows the hash agree');
+  saveModule(encoder, dir, { configHash: 'pretrain-b' });
+  assert.notEqual(supervisedRunHash(run), first, 'a retrained encoder in the same folder is another run');
+  encoder.dispose();
+  assert.equal(supervisedRunHash({ ...run, init: 'scratch' }), configHash({ ...run, init: 'scratch' }));
+  assert.throws(() => supervisedRunHash({ ...run, init: path.join(tmp, 'missing') }), /does not exist; pass --init scratch/);
+});

@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PNG } from 'pngjs';
 import { test } from 'node:test';
 import type { Method, RunRecord } from '../lib/experiments/records';
 import type { EpochRecord } from '../lib/train/history';
 import { buildReport } from '../lib/report/build-report';
 import {
   accuracyVsLabelsFigure, augmentationPairsFigure, confusionFigure, convergenceFigure, datasetSamplesFigure,
-  imageMosaic, pretrainingCurvesFigure, sslGainFigure, validationCurvesFigure,
+  imageMosaic, pngDataUrl, pretrainingCurvesFigure, type RgbPicture, sslGainFigure, validationCurvesFigure,
 } from '../lib/report/figures';
 import type { BarTrace, ImageTrace, ScatterTrace } from '../lib/report/plotly-types';
 import { RESULTS_END, RESULTS_START, replaceBetweenMarkers, renderResultsSection, updateReadme } from '../lib/report/readme';
 import { dataFrameBundle } from '../lib/report/notebook-display';
+import { keyFindings } from '../lib/report/findings';
 import { formatSummary, summarise } from '../lib/report/stats';
 import { METHOD_STYLES } from '../lib/report/style';
 import { comparisonTable, metricsTable, summaryTable, toCsv, toDataFrame, toMarkdown } from '../lib/report/tables';
@@ -109,25 +111,31 @@ test('curves: pretraining panels, validation lines per run with one legend entry
   assert.equal(val[0].line?.dash, 'dot');
 });
 
-test('image mosaics: one RGB picture with gaps, grayscale repeated to RGB', () => {
+test('image mosaics: one RGB picture with gaps, grayscale repeated to RGB, carried as a PNG the size of the mosaic', () => {
   const rgb = { pixels: new Uint8Array(2 * 2 * 2 * 3).map((_, i) => i), height: 2, width: 2, channels: 3 };
-  const z = imageMosaic([[{ batch: rgb, index: 0 }, { batch: rgb, index: 1 }]]);
-  assert.equal(z.length, 2);
-  assert.equal(z[0].length, 2 + 2 + 2); // two tiles and a 2-pixel gap
-  assert.deepEqual(z[0][0], [0, 1, 2]);
-  assert.deepEqual(z[1][5], [21, 22, 23]); // image 1, row 1, column 1
-  assert.deepEqual(z[0][2], [255, 255, 255]);
+  const mosaic = imageMosaic([[{ batch: rgb, index: 0 }, { batch: rgb, index: 1 }]]);
+  assert.equal(mosaic.height, 2);
+  assert.equal(mosaic.width, 2 + 2 + 2); // two tiles and a 2-pixel gap
+  const pixel = (p: RgbPicture, y: number, x: number): number[] => Array.from(p.rgb.subarray((y * p.width + x) * 3, (y * p.width + x) * 3 + 3));
+  assert.deepEqual(pixel(mosaic, 0, 0), [0, 1, 2]);
+  assert.deepEqual(pixel(mosaic, 1, 5), [21, 22, 23]); // image 1, row 1, column 1
+  assert.deepEqual(pixel(mosaic, 0, 2), [255, 255, 255]);
   const gray = { pixels: Uint8Array.from([7, 8, 9, 10]), height: 2, width: 2, channels: 1 };
-  assert.deepEqual(imageMosaic([[{ batch: gray, index: 0 }]])[1][0], [9, 9, 9]);
+  assert.deepEqual(pixel(imageMosaic([[{ batch: gray, index: 0 }]]), 1, 0), [9, 9, 9]);
+
+  const decoded = PNG.sync.read(Buffer.from(pngDataUrl(mosaic).replace('data:image/png;base64,', ''), 'base64'));
+  assert.equal(decoded.width, 6);
+  assert.deepEqual(Array.from(decoded.data.subarray((1 * 6 + 5) * 4, (1 * 6 + 5) * 4 + 4)), [21, 22, 23, 255]);
 
   const labels = [1, 0, 1, 1];
   const images = { pixels: new Uint8Array(4 * 4 * 3), height: 2, width: 2, channels: 3 };
+  const pngHeight = (trace: ImageTrace): number => PNG.sync.read(Buffer.from((trace.source ?? '').split(',')[1], 'base64')).height;
   const samples = datasetSamplesFigure(images, labels, ['a', 'b'], 2);
   assert.deepEqual(samples.layout.yaxis?.ticktext, ['a', 'b']);
-  assert.equal((samples.data[0] as ImageTrace).z.length, 2 * 2 + 2);
+  assert.equal(pngHeight(samples.data[0] as ImageTrace), 2 * 2 + 2);
   const pairs = augmentationPairsFigure(images, images, images);
   assert.deepEqual(pairs.layout.xaxis?.ticktext, ['original', 'view 1', 'view 2']);
-  assert.equal((pairs.data[0] as ImageTrace).z.length, 4 * 2 + 3 * 2);
+  assert.equal(pngHeight(pairs.data[0] as ImageTrace), 4 * 2 + 3 * 2);
 });
 
 test('tables: metrics pivot with n, summary by label %, CSV splits mean/std/n', () => {
@@ -200,8 +208,10 @@ test('results section states data, backend, runs and wall time, from the records
   assert.match(md, /fingerprint `f00d`/);
   assert.match(md, /tfjs wasm/);
   assert.match(md, /\*\*Runs:\*\* 11 \(SimCLR \+ linear probe 6, SimCLR \+ kNN 1, Supervised ResNet 4\), seeds 0, 1, 2/);
-  assert.match(md, /7 min 00 s \(pretraining 1 min 30 s, evaluation runs 5 min 30 s\)/);
+  assert.match(md, /\*\*Wall time:\*\* runs 7 min 00 s: pretraining 1 min 30 s, evaluation runs 5 min 30 s\n/);
   assert.match(md, /!\[Accuracy\]\(figures\/smoke\/a\.png\)/);
+  const finished = renderResultsSection(records, { preset: 'smoke', recordsFile: 'r.json', pretrainSeconds: 90, studySeconds: 500, figures: [] });
+  assert.match(finished, /\*\*Wall time:\*\* 8 min 20 s for the whole study \(runs 7 min 00 s: pretraining/);
 });
 
 test('buildReport: figures, CSV tables and the README section from a results folder', async () => {
@@ -235,7 +245,34 @@ test('buildReport: figures, CSV tables and the README section from a results fol
     assert.match(text, /\[interactive HTML\]|\(interactive HTML\)/);
     assert.match(text, /figures\/smoke\/accuracy-vs-labels\.html/);
     assert.match(text, /\[results\/smoke\/records\.json\]/);
+
+    // A README with a section of the preset's own gets it there and leaves the plain one alone.
+    fs.writeFileSync(readme, `# x\n${RESULTS_START}\nkept\n${RESULTS_END}\n<!-- results-smoke:start -->\n<!-- results-smoke:end -->\n`);
+    await buildReport({
+      preset: 'smoke', resultsRoot: path.join(root, 'results'), figuresDir: path.join(root, 'figures'),
+      readme, png: false, root, log: () => {},
+    });
+    const twoSections = fs.readFileSync(readme, 'utf8');
+    assert.match(twoSections, /results:start -->\nkept\n/);
+    assert.match(twoSections, /results-smoke:start -->\n### Results: preset `smoke`/);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('key findings: gaps of seed means per label budget, with the one-seed caveat', () => {
+  const findings = keyFindings([
+    ...records,
+    record('simclr-fixed-subset-linear', 100, 0, 0.60), record('simclr-fresh-subset-linear', 100, 0, 0.625),
+  ]);
+  const ssl = findings.find((f) => f.startsWith('**SSL versus labels only**'));
+  assert.ok(ssl, findings.join('\n'));
+  // linear 82 vs scratch 86 at 100 %; 72 vs 52 at 10 %
+  assert.match(ssl, /is −4\.0 at 100 %, \+20\.0 at 10 % /);
+  assert.match(ssl, /ahead at 1 of 2 label budgets\)/);
+  assert.doesNotMatch(ssl, /one seed/);
+  const knn = findings.find((f) => f.startsWith('**kNN versus linear probe**'));
+  assert.match(knn ?? '', /−7\.0 at 100 %.*behind at every label budget; one seed on at least one side/);
+  assert.match(findings.at(-1) ?? '', /fresh subset 62\.5 % against fixed subset 60\.0 % \(\+2\.5 points; one pretraining run each, so how this gap compares/);
+  assert.equal(findings.filter((f) => f.includes('Basic CNN')).length, 0, 'no sentence about methods that did not run');
 });

@@ -27,7 +27,7 @@ function supervisedConfig(overrides: Partial<SupervisedConfig> = {}): Supervised
     augment: noAugment,
     optimizer: { ...sgdCosine, learningRate: 0.05, warmupEpochs: 0, weightDecay: 0 },
     epochs: 3,
-    maxImagesPerEpoch: 0,
+    imagesPerEpoch: 0,
     minSteps: 0,
     batchSize: 50,
     earlyStopping: { patience: 0, minDelta: 0 },

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { PRESET_NAMES } from '../config/presets';
 import type { BackendName } from '../config/types';
 import { UsageError } from '../util/errors';
 
@@ -24,7 +25,7 @@ function collect(value: string, previous: string[]): string[] {
 
 export function addCommonOptions(command: Command, defaultPreset: string): Command {
   return command
-    .option('--preset <name>', 'named preset (smoke, quick, cpu, paper)', defaultPreset)
+    .option('--preset <name>', `named preset (${PRESET_NAMES.join(', ')})`, defaultPreset)
     .option('--out <dir>', 'run folder (checkpoint, history, encoder); default runs/<preset>/<command>')
     .option('--seed <n>', 'random seed')
     .option('--resume', 'continue the run in --out from its checkpoint', false)
@@ -95,6 +96,14 @@ export function applyOverrides<T extends object>(config: T, overrides: string[])
   return result;
 }
 
+/** String fields with a closed set of values (the union types of lib/config/types.ts), by path suffix. */
+const STRING_CHOICES: Record<string, string[]> = {
+  'optimizer.schedule': ['cosine', 'constant'],
+  'optimizer.kind': ['sgd', 'adam', 'lars'],
+  'sampling.mode': ['all', 'fixed-subset', 'fresh-subset'],
+  'encoder.kind': ['resnet', 'basic-cnn'],
+};
+
 function parseLike(current: unknown, raw: string, key: string): unknown {
   if (typeof current === 'number') {
     const n = Number(raw);
@@ -110,6 +119,10 @@ function parseLike(current: unknown, raw: string, key: string): unknown {
     if (items.some((n) => !Number.isFinite(n))) throw new UsageError(`--set ${key}: expected comma-separated numbers, got "${raw}"`);
     return items;
   }
-  if (typeof current === 'string') return raw;
+  if (typeof current === 'string') {
+    const allowed = Object.entries(STRING_CHOICES).find(([suffix]) => key === suffix || key.endsWith(`.${suffix}`))?.[1];
+    if (allowed && !allowed.includes(raw)) throw new UsageError(`--set ${key}: expected one of ${allowed.join(', ')}, got "${raw}"`);
+    return raw;
+  }
   throw new UsageError(`--set ${key}: this field cannot be set from the command line`);
 }

@@ -73,7 +73,7 @@ export const defaultSupervised: SupervisedConfig = {
   augment: supervisedAugment,
   optimizer: sgdCosine,
   epochs: 100,
-  maxImagesPerEpoch: 0,
+  imagesPerEpoch: 0,
   minSteps: 0,
   batchSize: 128,
   earlyStopping: { patience: 20, minDelta: 0.001 },

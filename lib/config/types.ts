@@ -40,7 +40,7 @@ export interface ProjectionHeadConfig {
 export interface ColorJitterConfig {
   /** probability of applying colour jitter to a view */
   p: number;
-  /** brightness factor range is [1 - brightness, 1 + brightness] */
+  /** brightness factor range is [max(0, 1 - brightness), 1 + brightness] */
   brightness: number;
   contrast: number;
   saturation: number;
@@ -156,8 +156,8 @@ export interface SupervisedConfig {
   augment: SupervisedAugmentConfig;
   optimizer: OptimizerConfig;
   epochs: number;
-  /** most labelled images an epoch visits, a fresh random subset each epoch when there are more (0 = all); bounds the cost of large label fractions on CPU presets */
-  maxImagesPerEpoch: number;
+  /** images per epoch of a fine-tuning or from-scratch run, whatever the label budget: a fresh random subset of a larger labelled set, reshuffled passes over a smaller one (0 = one pass over the labelled set); ignored by linear probes */
+  imagesPerEpoch: number;
   /** at least this many optimizer steps: small labelled subsets get more epochs (epochs = max(epochs, ceil(minSteps / steps per epoch))) */
   minSteps: number;
   batchSize: number;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -118,19 +119,69 @@ async function profileStep(task: TrainingTask, batchSize: number, data: DataCont
   return [...perKernel].map(([name, ms]) => ({ name, ms, share: ms / total })).sort((a, b) => b.ms - a.ms).slice(0, 8);
 }
 
-/** Markdown table of a benchmark: one row per preset and step, one column per backend, and the speed-ups. */
-export function benchTable(cases: BenchCase[]): string {
+/** One step timed by the PyTorch reference script (bench/pytorch-step.py). */
+export interface ReferenceCase {
+  preset: string;
+  step: 'simclr' | 'supervised';
+  batchSize: number;
+  imagesPerSecond: number;
+  stepMs: number;
+}
+
+export interface ReferenceRun {
+  /** e.g. 'PyTorch 1.13.1' */
+  label: string;
+  cases: ReferenceCase[];
+}
+
+/**
+ * Times the same steps in PyTorch with `python` (bench/pytorch-step.py), for the README's ratio to
+ * PyTorch; null with the reason when that Python has no torch. Runs after the tfjs cases, in the
+ * same command, so both are measured under the same conditions.
+ */
+export function pytorchReference(python: string, presets: string[], steps: number, log: (line: string) => void): ReferenceRun | null {
+  const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    log(`PyTorch reference skipped: ${python} cannot import torch (on Debian: apt-get install python3-torch)`);
+    return null;
+  }
+  const script = path.join(__dirname, '..', '..', 'bench', 'pytorch-step.py');
+  const cases: ReferenceCase[] = [];
+  for (const preset of presets) {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-torch-')), 'result.json');
+    const run = spawnSync(python, [script, '--preset', preset, '--threads', String(os.cpus().length), '--steps', String(steps), '--json', out], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`bench/pytorch-step.py failed for ${preset}: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    log(run.stdout.trim());
+    cases.push(...(JSON.parse(fs.readFileSync(out, 'utf8')) as { cases: ReferenceCase[] }).cases);
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+  return { label: `PyTorch ${probe.stdout.trim()}`, cases };
+}
+
+/**
+ * Markdown table of a benchmark: one row per preset and step, one column per backend, the speed-up
+ * of the first backend over the last and, with a reference run, its images/s and how many times
+ * longer the first backend's step takes than the reference's.
+ */
+export function benchTable(cases: BenchCase[], reference: ReferenceRun | null = null): string {
   const backends = [...new Set(cases.map((c) => c.backend))];
   const keys = [...new Set(cases.map((c) => `${c.preset}|${c.step}`))];
-  const header = `| preset | step | batch | ${backends.map((b) => `${b} (images/s)`).join(' | ')} |${backends.length > 1 ? ` ${backends[0]} / ${backends[backends.length - 1]} |` : ''}`;
-  const lines = [header, `|${' --- |'.repeat(3 + backends.length + (backends.length > 1 ? 1 : 0))}`];
+  const columns = ['preset', 'step', 'batch', ...backends.map((b) => `${b} (images/s)`)];
+  if (backends.length > 1) columns.push(`${backends[0]} / ${backends[backends.length - 1]}`);
+  if (reference) columns.push(`${reference.label} (images/s)`, `${backends[0]} step time / ${reference.label}'s`);
+  const lines = [`| ${columns.join(' | ')} |`, `|${' --- |'.repeat(columns.length)}`];
   for (const key of keys) {
     const [preset, step] = key.split('|');
     const row = backends.map((b) => cases.find((c) => c.preset === preset && c.step === step && c.backend === b));
     const first = row[0];
     const last = row[row.length - 1];
-    const ratio = backends.length > 1 && first && last ? ` ${(first.imagesPerSecond / last.imagesPerSecond).toFixed(1)}x |` : backends.length > 1 ? ' – |' : '';
-    lines.push(`| ${preset} | ${step} | ${first?.batchSize ?? last?.batchSize ?? ''} | ${row.map((c) => (c ? c.imagesPerSecond.toFixed(0) : '–')).join(' | ')} |${ratio}`);
+    const cells = [preset, step, String(first?.batchSize ?? last?.batchSize ?? ''), ...row.map((c) => (c ? c.imagesPerSecond.toFixed(0) : '–'))];
+    if (backends.length > 1) cells.push(first && last ? `${(first.imagesPerSecond / last.imagesPerSecond).toFixed(1)}x` : '–');
+    if (reference) {
+      const ref = reference.cases.find((c) => c.preset === preset && c.step === step);
+      cells.push(ref ? ref.imagesPerSecond.toFixed(0) : '–', ref && first ? `${(ref.imagesPerSecond / first.imagesPerSecond).toFixed(1)}x` : '–');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -36,9 +36,9 @@ export interface RunRecord {
   wallSeconds: number;
   imagesPerSecond: number;
   backend: BackendName;
-  /** hash of the run's full configuration */
+  /** identity of the run: its full configuration and, for runs from a pretrained encoder, that encoder's configuration (`supervisedRunHash`) */
   configHash: string;
-  /** run folder, relative to the project root (holds history.jsonl and the checkpoint) */
+  /** archived copy of the run's history (history.jsonl, step-lr.json, result.json), relative to the project root; the checkpoint stays in the runs folder */
   runDir: string;
   /** data the run was measured on: the fingerprint of the imported CIFAR-10 copy */
   dataFingerprint: string;

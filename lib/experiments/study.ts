@@ -9,7 +9,7 @@ import { makeEncoder } from '../models/make-encoder';
 import type { Encoder } from '../models/types';
 import type { LoopHooks } from '../train/loop';
 import { pretrain } from '../train/pretrain';
-import { type SupervisedResult, initialEncoder, trainSupervised } from '../train/supervised';
+import { type SupervisedResult, initialEncoder, supervisedRunHash, trainSupervised } from '../train/supervised';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { Rng, mixSeed } from '../util/random';
 import type { RunContext } from './context';
@@ -91,6 +91,28 @@ export function createStudy(options: StudyOptions): Study {
   let executed = 0;
   const backend = context.backend.chosen;
   const fingerprint = data.dataset.fingerprint;
+  const earlierSessionsSeconds = readStudyMeta(resultsDir)?.wallSeconds ?? 0;
+
+  /**
+   * Writes `study.json`: after every run this session executes (so the time of a session that is
+   * interrupted still counts) and, with `complete`, when the study has finished.
+   */
+  const writeStudyMeta = (complete: boolean): void => {
+    if (executed === 0 && !complete) return;
+    writeJsonAtomic(path.join(resultsDir, 'study.json'), {
+      preset: preset.name,
+      description: preset.description,
+      complete,
+      backend,
+      dataFingerprint: fingerprint,
+      runs: store.all().length,
+      // Wall time of all study sessions that produced these results (a resumed study adds up).
+      wallSeconds: earlierSessionsSeconds + (executed > 0 ? (Date.now() - started) / 1000 : 0),
+      finishedAt: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      presetConfig: preset,
+    });
+  };
 
   const archiveRun = (runDir: string, name: string): string => {
     const target = path.join(resultsDir, 'runs', name);
@@ -110,7 +132,10 @@ export function createStudy(options: StudyOptions): Study {
     log(`== ${name}: ${config.epochs} epochs, sampling ${config.sampling.mode} (${config.sampling.fraction}), encoder ${config.encoder.kind} width ${config.encoder.width}`);
     const before = fs.existsSync(path.join(runDir, 'encoder', 'manifest.json'));
     const result = await pretrain(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop });
-    if (!before) executed++;
+    if (!before) {
+      executed++;
+      writeStudyMeta(false);
+    }
     result.encoder.dispose();
     const last = result.loop.history.epochs[result.loop.history.epochs.length - 1];
     const index = pretrainings.findIndex((p) => p.name === name);
@@ -124,6 +149,7 @@ export function createStudy(options: StudyOptions): Study {
     return result.encoderDir;
   };
   const encoderDir = path.join(runsDir, 'pretrain', 'encoder');
+  const pretrainHash = configHash(preset.pretrain);
   const ablationRuns = preset.ablation === null ? [] : (['fixed-subset', 'fresh-subset'] as const).map((mode) => ({
     name: `ablation-${mode}` as const,
     method: `simclr-${mode}-linear` as Method,
@@ -131,7 +157,7 @@ export function createStudy(options: StudyOptions): Study {
     encoderDir: path.join(runsDir, `ablation-${mode}`, 'encoder'),
   }));
 
-  const record = (method: Method, config: SupervisedConfig, runDir: string, result: SupervisedResult, name: string): RunRecord => ({
+  const record = (method: Method, config: SupervisedConfig, identity: string, runDir: string, result: SupervisedResult, name: string): RunRecord => ({
     method,
     labelPct: pctOf(config.labelFraction),
     seed: config.seed,
@@ -149,23 +175,26 @@ export function createStudy(options: StudyOptions): Study {
     wallSeconds: result.loop.wallSeconds,
     imagesPerSecond: result.loop.imagesPerSecond,
     backend,
-    configHash: configHash(config),
+    configHash: identity,
     runDir: archiveRun(runDir, name),
     dataFingerprint: fingerprint,
   });
 
-  const supervisedRun = async (method: Method, config: SupervisedConfig, featureCache?: () => FeatureCache): Promise<void> => {
+  /** `encoderHash`: configuration hash of the pretraining run whose encoder `config.init` names. */
+  const supervisedRun = async (method: Method, config: SupervisedConfig, featureCache?: () => FeatureCache, encoderHash?: string): Promise<void> => {
     const pct = pctOf(config.labelFraction);
-    if (store.find(method, pct, config.seed, configHash(config))) {
+    const identity = supervisedRunHash(config, encoderHash);
+    if (store.find(method, pct, config.seed, identity)) {
       log(`== ${method} ${pct}% seed ${config.seed}: already recorded, skipped`);
       return;
     }
     const name = `${method}-${pct}pct-seed${config.seed}`;
     log(`== ${name}`);
     const runDir = path.join(runsDir, name);
-    const result = await trainSupervised(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, featureCache: featureCache?.() });
-    store.put(record(method, config, runDir, result, name));
+    const result = await trainSupervised(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, featureCache: featureCache?.(), encoderHash });
+    store.put(record(method, config, identity, runDir, result, name));
     executed++;
+    writeStudyMeta(false);
     log(`   test accuracy ${(100 * result.test.accuracy).toFixed(2)}%  (best validation ${(100 * result.valAccuracy).toFixed(2)}%, epoch ${result.loop.selectedEpoch})`);
   };
 
@@ -195,7 +224,7 @@ export function createStudy(options: StudyOptions): Study {
   for (const pct of preset.labelPcts) {
     for (const seed of preset.probeSeeds) {
       const labelled = data.splits.labelled(pct / 100, seed);
-      const knnHash = configHash({ knn: preset.pretrain.knn, encoder: configHash(preset.pretrain), pct, seed });
+      const knnHash = configHash({ knn: preset.pretrain.knn, encoder: pretrainHash, pct, seed });
       if (!store.find('simclr-knn', pct, seed, knnHash)) {
         const start = Date.now();
         const report = knnTestReport(sslFeatures(), data, labelled, preset.pretrain.knn);
@@ -207,13 +236,14 @@ export function createStudy(options: StudyOptions): Study {
           convergenceEpoch: null, selectedEpoch: null, epochsRun: 0, wallSeconds: (Date.now() - start) / 1000,
           imagesPerSecond: 0, backend, configHash: knnHash, runDir: '', dataFingerprint: fingerprint,
         });
+        writeStudyMeta(false);
         log(`== simclr-knn ${pct}% seed ${seed}: test accuracy ${(100 * report.accuracy).toFixed(2)}%`);
       }
-      await supervisedRun('simclr-linear', { ...preset.probe, init: encoderDir, labelFraction: pct / 100, seed }, sslFeatures);
+      await supervisedRun('simclr-linear', { ...preset.probe, init: encoderDir, labelFraction: pct / 100, seed }, sslFeatures, pretrainHash);
     }
   }
   for (const run of ablationRuns) {
-    await supervisedRun(run.method, { ...preset.probe, init: run.encoderDir, labelFraction: 1, seed: preset.probeSeeds[0] }, lazyFeatures(loadEncoder(run.encoderDir)));
+    await supervisedRun(run.method, { ...preset.probe, init: run.encoderDir, labelFraction: 1, seed: preset.probeSeeds[0] }, lazyFeatures(loadEncoder(run.encoderDir)), configHash(run.config));
   }
   };
 
@@ -221,7 +251,7 @@ export function createStudy(options: StudyOptions): Study {
   const fineTuning = async (): Promise<void> => {
     for (const pct of preset.labelPcts) {
       for (const seed of preset.trainSeeds) {
-        await supervisedRun('simclr-finetune', { ...preset.finetune, init: encoderDir, labelFraction: pct / 100, seed });
+        await supervisedRun('simclr-finetune', { ...preset.finetune, init: encoderDir, labelFraction: pct / 100, seed }, undefined, pretrainHash);
       }
     }
   };
@@ -251,19 +281,7 @@ export function createStudy(options: StudyOptions): Study {
     { title: 'SimCLR encoder', cache: sslFeatures() },
     { title: 'random encoder', cache: randomFeatures() },
   ]);
-  const previous = readStudyMeta(resultsDir);
-  writeJsonAtomic(path.join(resultsDir, 'study.json'), {
-    preset: preset.name,
-    description: preset.description,
-    backend,
-    dataFingerprint: fingerprint,
-    runs: store.all().length,
-    // Wall time of all study sessions that produced these results (a resumed study adds up).
-    wallSeconds: (previous?.wallSeconds ?? 0) + (executed > 0 ? (Date.now() - started) / 1000 : 0),
-    finishedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    presetConfig: preset,
-  });
+  writeStudyMeta(true);
   };
 
   return { pretraining, probes, fineTuning, baselines, randomFloor, finish, resultsDir, records: () => store.all() };

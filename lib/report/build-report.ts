@@ -90,7 +90,11 @@ export function reportFigures(inputs: ReportInputs, classNames: string[], datase
     const history = inputs.histories.get(p.runDir);
     return history ? [{ name: p.name, epochs: history.epochs, stepLearningRates: history.stepLearningRates }] : [];
   });
-  if (pretrainRuns.length > 0) figures.push({ name: 'pretraining', figure: pretrainingCurvesFigure(pretrainRuns) });
+  // The encoder's feature dimension sets the collapse panel's reference level; the stored
+  // embeddings carry it.
+  const embeddings = readEmbeddings(path.join(inputs.resultsDir, 'embeddings.json'));
+  const featureDim = embeddings?.[0]?.dim;
+  if (pretrainRuns.length > 0) figures.push({ name: 'pretraining', figure: pretrainingCurvesFigure(pretrainRuns, featureDim) });
   const runs = records.map((r) => recordRun(r, inputs)).filter((r): r is CurveRun => r !== null);
   if (runs.some((r) => r.epochs.some((e) => e.valAccuracy !== undefined))) {
     figures.push({ name: 'validation-curves', figure: validationCurvesFigure(runs) });
@@ -115,7 +119,6 @@ export function reportFigures(inputs: ReportInputs, classNames: string[], datase
       figures.push({ name: 'augmentation-pairs', figure: augmentationPairs(dataset, getPreset(inputs.preset).pretrain.augment) });
     }
   }
-  const embeddings = readEmbeddings(path.join(inputs.resultsDir, 'embeddings.json'));
   if (embeddings) figures.push({ name: 'projection', figure: projectionFigure(embeddings, classNames) });
   return figures;
 }
@@ -134,6 +137,14 @@ export function augmentationPairs(dataset: CifarDataset, augment: SimclrAugmentC
   } finally {
     tf.dispose(x);
   }
+}
+
+/** Wall seconds of the study from its `study.json`, when it has finished. */
+function finishedStudySeconds(resultsDir: string): number | undefined {
+  const file = path.join(resultsDir, 'study.json');
+  if (!fs.existsSync(file)) return undefined;
+  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as { wallSeconds?: number; complete?: boolean };
+  return meta.complete !== false && typeof meta.wallSeconds === 'number' ? meta.wallSeconds : undefined;
 }
 
 /** The stored test features of the study's encoders (`embeddings.json`), or null when there are none. */
@@ -201,10 +212,15 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
     recordsFile: link(path.join(inputs.resultsDir, 'records.json')),
     figures: figures.map((f): FigureLink => ({ title: f.title, html: link(f.html), png: f.png ? link(f.png) : null })),
     pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
+    studySeconds: finishedStudySeconds(inputs.resultsDir),
   };
   const markdown = renderResultsSection(records, meta);
   if (options.readme) {
-    updateReadme(options.readme, markdown);
+    // A README can hold one results section per preset (`results-<preset>` markers); without them
+    // the plain `results` markers take the section.
+    const perPreset = `results-${options.preset}`;
+    const hasOwnSection = fs.readFileSync(options.readme, 'utf8').includes(sectionMarkers(perPreset)[0]);
+    updateReadme(options.readme, markdown, hasOwnSection ? perPreset : 'results');
     // The presets table is optional: only READMEs that carry its markers get it.
     if (fs.readFileSync(options.readme, 'utf8').includes(sectionMarkers('presets')[0])) {
       updateReadme(options.readme, renderPresetsSection(options.resultsRoot), 'presets');

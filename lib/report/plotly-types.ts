@@ -43,6 +43,8 @@ interface TraceBase {
   xaxis?: string;
   yaxis?: string;
   hovertemplate?: string;
+  /** 'skip' turns hover off for the trace */
+  hoverinfo?: string;
 }
 
 export interface ScatterTrace extends TraceBase {
@@ -83,10 +85,11 @@ export interface HeatmapTrace extends TraceBase {
   colorbar?: { title?: { text: string } };
 }
 
-/** An RGB picture: z[row][column] = [r, g, b] with 0-255 channels. */
+/** An RGB picture: z[row][column] = [r, g, b] with 0-255 channels, or an encoded image as a data URL in `source`. */
 export interface ImageTrace extends TraceBase {
   type: 'image';
-  z: number[][][];
+  z?: number[][][];
+  source?: string;
 }
 
 export type Trace = ScatterTrace | BarTrace | HeatmapTrace | ImageTrace;

@@ -4,6 +4,8 @@ import { PRESETS, PRESET_NAMES } from '../config/presets';
 import { formatDuration } from './readme';
 
 interface StudyMeta {
+  /** false while the study has not finished (absent in files written before the field existed) */
+  complete?: boolean;
   backend: string;
   wallSeconds: number;
   finishedAt: string;
@@ -26,10 +28,11 @@ export function renderPresetsSection(resultsRoot: string): string {
     const sampling = p.pretrain.sampling.mode === 'all' ? 'all images' : `${p.pretrain.sampling.mode} ${p.pretrain.sampling.fraction}`;
     const pretrain = `${p.pretrain.epochs} epochs, batch ${p.pretrain.batchSize}, ${sampling}`;
     const metaFile = path.join(resultsRoot, name, 'study.json');
-    let measured = 'not measured yet';
+    let measured = p.requires ? `not measured: needs ${p.requires}` : 'not measured yet';
     if (fs.existsSync(metaFile)) {
       const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as StudyMeta;
       measured = `${formatDuration(meta.wallSeconds)} on \`${meta.backend}\`, ${meta.machine.cpus} × ${meta.machine.cpuModel} (${meta.finishedAt.slice(0, 10)})`;
+      if (meta.complete === false) measured = `so far ${measured}; not finished`;
     }
     lines.push(`| \`${name}\` | ${p.description} | ${encoder} | ${pretrain} | ${p.labelPcts.join(', ')} %; ${p.probeSeeds.length} probe / ${p.trainSeeds.length} training seeds | ${measured} |`);
   }

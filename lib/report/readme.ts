@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type { RunRecord } from '../experiments/records';
 import { writeFileAtomic } from '../util/atomic-write';
 import { UserError } from '../util/errors';
+import { keyFindings } from './findings';
 import { METHOD_STYLES, orderMethods } from './style';
 import { comparisonTable, metricsTable, summaryTable, toMarkdown, type ComparisonContext } from './tables';
 
@@ -23,6 +24,8 @@ export interface ResultsMeta extends ComparisonContext {
   figures: FigureLink[];
   /** wall seconds of the pretraining runs (they have no record of their own) */
   pretrainSeconds?: number;
+  /** wall seconds of the whole study (all sessions, from study.json), when it has finished */
+  studySeconds?: number;
 }
 
 /** Seconds as `1 h 05 min`, `3 min 20 s` or `42 s`. */
@@ -47,9 +50,12 @@ export function renderResultsSection(records: RunRecord[], meta: ResultsMeta): s
   const data = fingerprints.length === 1
     ? `CIFAR-10, imported copy with fingerprint \`${fingerprints[0]}\``
     : `CIFAR-10, **${fingerprints.length} different data fingerprints** across runs (${fingerprints.map((f) => `\`${f}\``).join(', ')}): results are not comparable`;
-  const wall = meta.pretrainSeconds === undefined
-    ? formatDuration(runSeconds)
-    : `${formatDuration(runSeconds + meta.pretrainSeconds)} (pretraining ${formatDuration(meta.pretrainSeconds)}, evaluation runs ${formatDuration(runSeconds)})`;
+  const runs = meta.pretrainSeconds === undefined
+    ? `runs ${formatDuration(runSeconds)}`
+    : `runs ${formatDuration(runSeconds + meta.pretrainSeconds)}: pretraining ${formatDuration(meta.pretrainSeconds)}, evaluation runs ${formatDuration(runSeconds)}`;
+  const wall = meta.studySeconds === undefined
+    ? runs
+    : `${formatDuration(meta.studySeconds)} for the whole study (${runs}; the rest is feature extraction for the probes and the report)`;
 
   const lines = [
     `### Results: preset \`${meta.preset}\``,
@@ -65,6 +71,12 @@ export function renderResultsSection(records: RunRecord[], meta: ResultsMeta): s
     '#### Test accuracy (%), mean ± std over seeds',
     '',
     toMarkdown(summaryTable(records)),
+    '#### What the numbers say',
+    '',
+    '_Computed from the records by `keyFindings` (lib/report/findings.ts): differences of seed means, in points._',
+    '',
+    ...keyFindings(records).map((f) => `- ${f}`),
+    '',
     '#### All metrics per method and label fraction',
     '',
     'Accuracy, macro precision/recall/F1 on the test set (%); convergence = first epoch reaching 99% of the best validation accuracy.',

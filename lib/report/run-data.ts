@@ -28,10 +28,6 @@ export function readRunHistory(runDir: string): RunHistory | null {
   return { epochs, stepLearningRates };
 }
 
-/**
- * Loads `results/<preset>/records.json`, `pretraining.json` and every run history they name.
- * Run folders are resolved against `root` (the project root) when relative.
- */
 /** The pretraining runs of a study (`pretraining.json`), empty when there are none yet. */
 export function readPretrainings(resultsDir: string): PretrainSummary[] {
   const file = path.join(resultsDir, 'pretraining.json');
@@ -46,6 +42,10 @@ export function pretrainingCurves(resultsDir: string, root = process.cwd()): Arr
   });
 }
 
+/**
+ * Loads `results/<preset>/records.json`, `pretraining.json` and every run history they name.
+ * Run folders are resolved against `root` (the project root) when relative.
+ */
 export function loadReportInputs(resultsDir: string, preset: string, root = process.cwd()): ReportInputs {
   const recordsFile = path.join(resultsDir, 'records.json');
   if (!fs.existsSync(recordsFile)) {

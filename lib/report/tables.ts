@@ -72,7 +72,7 @@ export function summaryTable(records: RunRecord[]): Table {
 /** What the comparison says about our runs besides the records: taken from the preset and the pretraining runs. */
 export interface ComparisonContext {
   preset: string;
-  /** e.g. 'ResNet, width 16, 3 stages × 1 block' */
+  /** e.g. 'ResNet, width 16, blocks per stage 1-1-1' */
   encoder?: string;
   /** epochs of the SimCLR pretraining run the SSL rows start from */
   pretrainEpochs?: number;

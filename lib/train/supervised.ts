@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { supervisedAugment } from '../augment/supervised';
 import { configHash } from '../config/hash';
-import type { EpochSamplingConfig, SupervisedConfig } from '../config/types';
+import type { SupervisedConfig } from '../config/types';
 import { EpochSampler, gatherBatch } from '../data/index';
 import { convergenceEpoch } from '../eval/convergence';
 import { computeFeatureCache, gatherFeatures, type FeatureCache } from '../eval/feature-cache';
@@ -14,7 +14,7 @@ import { softmaxCrossEntropy } from '../losses/cross-entropy';
 import { makeLinearClassifier } from '../models/heads';
 import { makeEncoder } from '../models/make-encoder';
 import type { Encoder, Module } from '../models/types';
-import { loadModuleWeights } from '../models/weights-io';
+import { loadModuleWeights, readWeightsManifest } from '../models/weights-io';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { UsageError } from '../util/errors';
 import { Rng, mixSeed } from '../util/random';
@@ -40,13 +40,45 @@ export interface SupervisedResult {
 export function initialEncoder(config: SupervisedConfig, rng: Rng): Encoder {
   const encoder = makeEncoder(config.encoder, rng);
   if (config.init !== 'scratch') {
-    if (!fs.existsSync(config.init)) {
-      encoder.dispose();
-      throw new UsageError(`encoder folder ${config.init} does not exist; pass --init scratch or the encoder/ folder of a pretraining run`);
-    }
+    assertEncoderFolder(config.init, () => encoder.dispose());
     loadModuleWeights(encoder, config.init);
   }
   return encoder;
+}
+
+function assertEncoderFolder(dir: string, cleanUp: () => void = () => {}): void {
+  if (!fs.existsSync(dir)) {
+    cleanUp();
+    throw new UsageError(`encoder folder ${dir} does not exist; pass --init scratch or the encoder/ folder of a pretraining run`);
+  }
+}
+
+/**
+ * The identity of a supervised run, for its checkpoints and its record: the configuration and,
+ * when it starts from a saved encoder, the configuration hash that encoder was trained with (from
+ * its manifest, or `encoderHash` when the caller knows it). The folder path alone would let a
+ * retrained encoder reuse the probes and checkpoints of the old one.
+ */
+export function supervisedRunHash(config: SupervisedConfig, encoderHash?: string): string {
+  if (config.init === 'scratch') return configHash(config);
+  return configHash({ run: config, encoder: encoderHash ?? savedEncoderHash(config.init) });
+}
+
+/** The pretraining configuration hash a saved encoder records, or its tensor layout when it records none. */
+function savedEncoderHash(dir: string): string {
+  assertEncoderFolder(dir);
+  const manifest = readWeightsManifest(dir);
+  const saved = manifest.extra?.configHash;
+  return typeof saved === 'string' ? saved : configHash(manifest.tensors);
+}
+
+export interface SupervisedRunOptions extends Omit<RunOptions, 'configHash'> {
+  /** features of the frozen encoder, when the caller already extracted them (linear probes only; the encoder is then not loaded) */
+  featureCache?: FeatureCache;
+  /** configuration hash of the saved encoder `config.init`, when the caller knows it (see `supervisedRunHash`) */
+  encoderHash?: string;
+  /** use this encoder instead of building one from `config.init` (the caller keeps and disposes it) */
+  encoder?: Encoder;
 }
 
 /**
@@ -56,29 +88,25 @@ export function initialEncoder(config: SupervisedConfig, rng: Rng): Encoder {
  * classifier is trained on them, so the encoder cannot change. The epoch with the best validation
  * accuracy is kept; the test set is touched once, at the end.
  */
-export interface SupervisedRunOptions extends Omit<RunOptions, 'configHash'> {
-  /** features of the frozen encoder, when the caller already extracted them (linear probes only) */
-  featureCache?: FeatureCache;
-  /** use this encoder instead of building one from `config.init` (the caller keeps and disposes it) */
-  encoder?: Encoder;
-}
-
 export async function trainSupervised(config: SupervisedConfig, data: DataContext, options: SupervisedRunOptions): Promise<SupervisedResult> {
   if (!(config.labelFraction > 0 && config.labelFraction <= 1)) {
     throw new UsageError(`label fraction must be in (0, 1], got ${config.labelFraction}`);
   }
-  const initRng = new Rng(mixSeed(config.seed, 0x5eed));
-  const encoder = options.encoder ?? initialEncoder(config, initRng);
-  const classifier = makeLinearClassifier(encoder.featureDim, NUM_CLASSES, initRng);
+  const hash = supervisedRunHash(config, options.encoderHash);
+  // A probe given its features needs no encoder; the classifier has its own random stream, so it
+  // starts the same whether or not an encoder was built first.
+  const cached = config.freeze && options.featureCache !== undefined;
+  const encoder = options.encoder ?? (cached ? null : initialEncoder(config, new Rng(mixSeed(config.seed, 0x5eed))));
+  const featureDim = encoder?.featureDim ?? options.featureCache!.dim;
+  const classifier = makeLinearClassifier(featureDim, NUM_CLASSES, new Rng(mixSeed(config.seed, 0xc1a551f)));
   const { train } = data.dataset;
   const labelled = data.splits.labelled(config.labelFraction, config.seed);
   const validation = data.splits.validation;
-  const hash = configHash(config);
 
   let task: TrainingTask;
   let predictTest: () => Int32Array;
   if (config.freeze) {
-    const cache = options.featureCache ?? computeFeatureCache(encoder, data, Int32Array.from(new Set([...labelled, ...validation])).sort());
+    const cache = options.featureCache ?? computeFeatureCache(encoder!, data, Int32Array.from(new Set([...labelled, ...validation])).sort());
     const dim = cache.dim;
     // Features are standardised with the labelled rows' mean and std (a fixed affine map, as the
     // batch-norm-without-affine layer of common SimCLR probes), so one learning rate suits every encoder.
@@ -91,7 +119,8 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
     task = {
       trainable: prefixed({ classifier }, 'trainable'),
       saved: prefixed({ classifier }, 'both'),
-      epochRows: (epoch) => shuffledRows(labelled.length, config.seed, epoch),
+      // rows here are positions in the labelled features, one pass per epoch
+      epochRows: supervisedEpochRows(Int32Array.from(labelled.keys()), 0, config.seed),
       batchLoss: (rows) => {
         const x = tf.tensor2d(gatherFeatures(trainFeatures, dim, rows), [rows.length, dim]);
         const y = tf.tensor1d(Int32Array.from(rows, (r) => trainLabels[r]), 'int32');
@@ -104,11 +133,11 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
     };
     predictTest = () => predictFeatures(classifier, standardize(gatherFeatures(cache.test, dim, data.splits.test)), dim, EVAL_BATCH);
   } else {
-    task = makeImageClassifierTask(config, data, encoder, classifier, labelled);
-    predictTest = () => predictImages(encoder, classifier, data.dataset.test, data.splits.test, EVAL_BATCH);
+    task = makeImageClassifierTask(config, data, encoder!, classifier, labelled);
+    predictTest = () => predictImages(encoder!, classifier, data.dataset.test, data.splits.test, EVAL_BATCH);
   }
 
-  const imagesPerEpoch = config.freeze || config.maxImagesPerEpoch <= 0 ? labelled.length : Math.min(labelled.length, config.maxImagesPerEpoch);
+  const imagesPerEpoch = config.freeze || config.imagesPerEpoch <= 0 ? labelled.length : config.imagesPerEpoch;
   const stepsPerEpoch = Math.max(1, Math.ceil(imagesPerEpoch / config.batchSize));
   const epochs = Math.max(config.epochs, Math.ceil(config.minSteps / stepsPerEpoch));
   const loop = await runTrainingLoop(
@@ -127,7 +156,7 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
     labelledCount: labelled.length,
   };
   writeJsonAtomic(path.join(options.runDir, 'result.json'), { configHash: hash, ...summarise(result) });
-  disposeAll(options.encoder ? [classifier] : [encoder, classifier]);
+  disposeAll(options.encoder || !encoder ? [classifier] : [encoder, classifier]);
   return result;
 }
 
@@ -145,11 +174,11 @@ export function makeImageClassifierTask(config: SupervisedConfig, data: DataCont
   const validation = data.splits.validation;
   const validationLabels = Int32Array.from(validation, (r) => train.labels[r]);
   const modules = { encoder, classifier };
-  const sampler = new EpochSampler(labelled, epochSampling(labelled.length, config.maxImagesPerEpoch), config.seed);
+  const epochRows = supervisedEpochRows(labelled, config.imagesPerEpoch, config.seed);
   return {
     trainable: prefixed(modules, 'trainable'),
     saved: prefixed(modules, 'both'),
-    epochRows: (epoch) => sampler.indicesForEpoch(epoch),
+    epochRows,
     batchLoss: (rows, rng) => {
       const { x, y } = gatherBatch(train, rows);
       const augmented = supervisedAugment(x, config.augment, rng);
@@ -162,11 +191,28 @@ export function makeImageClassifierTask(config: SupervisedConfig, data: DataCont
   };
 }
 
-/** The whole labelled set each epoch, or a fresh random subset of `maxImagesPerEpoch` when it is larger. */
-export function epochSampling(labelled: number, maxImagesPerEpoch: number): EpochSamplingConfig {
-  return maxImagesPerEpoch > 0 && maxImagesPerEpoch < labelled
-    ? { mode: 'fresh-subset', fraction: maxImagesPerEpoch / labelled }
-    : { mode: 'all', fraction: 1 };
+/**
+ * The rows of each epoch of a supervised run. With `imagesPerEpoch` = 0 an epoch is one pass over
+ * the labelled set. Otherwise every epoch has exactly `imagesPerEpoch` images: a fresh random subset
+ * when the labelled set is larger, several reshuffled passes when it is smaller. So at every label
+ * budget an epoch is the same number of steps, and convergence epochs compare across budgets.
+ */
+export function supervisedEpochRows(labelled: Int32Array, imagesPerEpoch: number, seed: number): (epoch: number) => Int32Array {
+  if (imagesPerEpoch <= 0 || imagesPerEpoch === labelled.length) {
+    const sampler = new EpochSampler(labelled, { mode: 'all', fraction: 1 }, seed);
+    return (epoch) => sampler.indicesForEpoch(epoch);
+  }
+  if (imagesPerEpoch < labelled.length) {
+    const sampler = new EpochSampler(labelled, { mode: 'fresh-subset', fraction: imagesPerEpoch / labelled.length }, seed);
+    return (epoch) => sampler.indicesForEpoch(epoch);
+  }
+  const sampler = new EpochSampler(labelled, { mode: 'all', fraction: 1 }, seed);
+  const passes = Math.ceil(imagesPerEpoch / labelled.length);
+  return (epoch) => {
+    const rows = new Int32Array(passes * labelled.length);
+    for (let pass = 0; pass < passes; pass++) rows.set(sampler.indicesForEpoch(epoch * passes + pass), pass * labelled.length);
+    return rows.subarray(0, imagesPerEpoch);
+  };
 }
 
 /** Per-dimension (x - mean) / std with statistics of `reference` [n, dim]; returns a function that standardises in place. */
@@ -190,13 +236,6 @@ export function standardizer(reference: Float32Array, dim: number): (features: F
     for (let i = 0; i < features.length; i++) features[i] = (features[i] - mean[i % dim]) * scale[i % dim];
     return features;
   };
-}
-
-/** 0..count-1 in a seeded order that depends only on (seed, epoch), so a resumed run visits the same order. */
-export function shuffledRows(count: number, seed: number, epoch: number): Int32Array {
-  const rows = new Int32Array(count);
-  for (let i = 0; i < count; i++) rows[i] = i;
-  return new Rng(mixSeed(seed, epoch, 0x0bde)).shuffle(rows);
 }
 
 function disposeAll(modules: Module[]): void {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { BACKEND_ORDER, parseBackendName } from '../../backend/select';
 import { getPreset } from '../../config/presets';
 import { loadCifar, makeSplits, resolveDataDir } from '../../data/index';
-import { benchTable, benchTrainingSteps, kernelBreakdown } from '../../experiments/bench';
+import { benchTable, benchTrainingSteps, kernelBreakdown, pytorchReference } from '../../experiments/bench';
 import { updateReadme } from '../../report/readme';
 import type { DataContext } from '../../train/data-context';
 import { writeJsonAtomic } from '../../util/atomic-write';
@@ -19,6 +19,8 @@ interface BenchCommandOptions {
   dataDir: string;
   out: string;
   readme: string | false;
+  /** false with --no-pytorch */
+  pytorch: string | false;
 }
 
 export function register(program: Command): void {
@@ -32,8 +34,18 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where bench.json and bench.md go', path.join('results', 'bench'))
     .option('--readme <file>', 'README whose performance section is regenerated', 'README.md')
     .option('--no-readme', 'do not touch the README')
+    .option('--pytorch <python>', 'Python whose PyTorch times the same steps for comparison (bench/pytorch-step.py); skipped with a message when it has no torch', '/usr/bin/python3')
+    .option('--no-pytorch', 'no PyTorch comparison')
     .action(async (options: BenchCommandOptions) => {
-      const presets = options.presets.split(',').map((p) => getPreset(p.trim()).name);
+      // Presets that train the same encoder at the same batch sizes would time the same steps twice.
+      const seen = new Map<string, string>();
+      const presets = options.presets.split(',').map((p) => getPreset(p.trim())).filter((preset) => {
+        const key = JSON.stringify([preset.pretrain.encoder, preset.pretrain.head, preset.pretrain.batchSize, preset.scratch.batchSize]);
+        const twin = seen.get(key);
+        if (twin) console.log(`${preset.name}: same encoder, head and batch sizes as ${twin}, not timed again`);
+        else seen.set(key, preset.name);
+        return !twin;
+      }).map((preset) => preset.name);
       const backends = options.backends.split(',').map((b) => parseBackendName(b.trim(), '--backends'));
       const steps = parsePositiveInt(options.steps, '--steps');
       const dir = resolveDataDir(options.dataDir);
@@ -42,19 +54,20 @@ export function register(program: Command): void {
       const data: DataContext = { dataset, splits: makeSplits(dataset, getPreset('quick').data) };
       const started = Date.now();
       const cases = await benchTrainingSteps({ presets, backends, steps, data, log: (l) => console.log(l) });
+      const reference = options.pytorch === false ? null : pytorchReference(options.pytorch, presets, steps, (l) => console.log(l));
       const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-      const command = `npx cifar-ssl bench --presets ${presets.join(',')} --backends ${backends.join(',')} --steps ${steps}`;
+      const command = `npx cifar-ssl bench --presets ${presets.join(',')} --backends ${backends.join(',')} --steps ${steps}${options.pytorch === false ? ' --no-pytorch' : ''}`;
       const markdown = [
         `Measured by \`${command}\` on ${machine}, ${new Date().toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(0)} s. ` +
           'Images per second of one optimizer step (median of the timed steps) with augmentation, forward, loss, gradients and update; a SimCLR image is two views.',
         '',
-        benchTable(cases),
+        benchTable(cases, reference),
         '',
         'Largest kernels of one profiled step:',
         '',
         kernelBreakdown(cases),
       ].join('\n');
-      writeJsonAtomic(path.join(options.out, 'bench.json'), { command, machine, backendsAvailable: BACKEND_ORDER, cases });
+      writeJsonAtomic(path.join(options.out, 'bench.json'), { command, machine, backendsAvailable: BACKEND_ORDER, cases, reference });
       fs.writeFileSync(path.join(options.out, 'bench.md'), markdown + '\n');
       if (options.readme !== false) updateReadme(options.readme, markdown, 'bench');
       console.log(markdown);

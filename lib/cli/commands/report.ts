@@ -1,6 +1,26 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command } from 'commander';
+import { selectBackend } from '../../backend/select';
+import { PRESET_NAMES, getPreset } from '../../config/presets';
+import { BATCH_FILES } from '../../data/cifar-format';
+import { type CifarDataset, loadCifar, resolveDataDir } from '../../data/index';
 import { buildReport } from '../../report/build-report';
 import { defaultPresetName } from './default-preset';
+
+/**
+ * The data set when it is installed: the report then also draws sample images and augmentation
+ * pairs. The report never downloads or imports data; without it those two figures are left out.
+ */
+async function installedDataset(preset: string): Promise<CifarDataset | undefined> {
+  const dir = resolveDataDir(getPreset(preset).data.root);
+  if (!BATCH_FILES.every((file) => fs.existsSync(path.join(dir, file)))) {
+    console.log(`no data in ${dir}: the dataset-samples and augmentation-pairs figures are left out (npx cifar-ssl data installs it)`);
+    return undefined;
+  }
+  await selectBackend(); // the augmentation pairs run tensor operations
+  return loadCifar(dir);
+}
 
 interface ReportCommandOptions {
   preset: string;
@@ -15,15 +35,17 @@ export function register(program: Command): void {
   program
     .command('report')
     .description('figures, tables and the README results section from the records of a preset (trains nothing)')
-    .option('--preset <name>', 'smoke, quick, cpu or paper', defaultPresetName())
+    .option('--preset <name>', PRESET_NAMES.join(', '), defaultPresetName())
     .option('--results <dir>', 'records are read from <dir>/<preset>; CSV tables are written there', 'results')
     .option('--figures <dir>', 'figures go to <dir>/<preset>', 'figures')
     .option('--readme <file>', 'README whose results section (between the results markers) is regenerated', 'README.md')
     .option('--no-readme', 'leave the README alone')
     .option('--no-png', 'write interactive HTML figures only (no Chromium needed)')
     .action(async (options: ReportCommandOptions) => {
+      const dataset = await installedDataset(options.preset);
       const output = await buildReport({
         preset: options.preset,
+        data: dataset ? { dataset } : undefined,
         resultsRoot: options.results,
         figuresDir: options.figures,
         readme: options.readme === false ? null : options.readme,

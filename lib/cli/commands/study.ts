@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { resolveDataDir } from '../../data/index';
-import { getPreset } from '../../config/presets';
+import { PRESET_NAMES, getPreset } from '../../config/presets';
 import { installStopHandler, prepareContext } from '../../experiments/context';
 import { runStudy } from '../../experiments/study';
 import { buildReport } from '../../report/build-report';
@@ -28,7 +28,7 @@ export function register(program: Command): void {
   program
     .command('study')
     .description('the whole study: data, SimCLR pretraining and ablation, kNN / linear probe / fine-tuning at N% labels, supervised baselines, random-encoder floor, figures, tables and the README results; finished runs are skipped, interrupted ones resume')
-    .option('--preset <name>', 'smoke, quick, cpu or paper', defaultPresetName())
+    .option('--preset <name>', PRESET_NAMES.join(', '), defaultPresetName())
     .option('--backend <name>', 'tensorflow, onnx, wasm or cpu (default: fastest available)')
     .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin', 'data')
     .option('--from <path>', 'import CIFAR-10 from a local .tar.gz or folder (also CIFAR_SSL_DATA_FROM); without it, missing data is downloaded')

@@ -64,11 +64,13 @@ function panelTitle(text: string, domain: [number, number]): Annotation {
 }
 
 /**
- * SimCLR pretraining in three panels: NT-Xent loss, kNN (and online probe) validation accuracy,
- * and the collapse monitor (std of normalised embeddings; a collapsed encoder gives 0).
- * @param projectionDim when given, draws the healthy level 1/sqrt(d) on the collapse panel
+ * SimCLR pretraining in three panels: the training loss (NT-Xent plus, when the run has one, the
+ * online probe's cross-entropy: the loop minimises their sum), kNN (and online probe) validation
+ * accuracy, and the collapse monitor (per-dimension std of the L2-normalised encoder features; a
+ * collapsed encoder gives 0).
+ * @param featureDim when given, draws 1/sqrt(d), the std of features spread evenly over the sphere
  */
-export function pretrainingCurvesFigure(runs: CurveRun[], projectionDim?: number): Figure {
+export function pretrainingCurvesFigure(runs: CurveRun[], featureDim?: number): Figure {
   const domains: Array<[number, number]> = [[0, 0.28], [0.36, 0.64], [0.72, 1]];
   const seen = new Set<string>();
   const data: ScatterTrace[] = [
@@ -78,22 +80,22 @@ export function pretrainingCurvesFigure(runs: CurveRun[], projectionDim?: number
       .map((t) => ({ ...t, line: { ...t.line, dash: 'dot' as const }, name: `${t.name} (online probe)` })),
     ...epochTraces(runs, (e) => e.embeddingStd, { x: 'x3', y: 'y3' }, false, seen),
   ];
-  const shapes: Shape[] = projectionDim ? [{
+  const shapes: Shape[] = featureDim ? [{
     type: 'line', xref: 'x3 domain', yref: 'y3', x0: 0, x1: 1,
-    y0: 1 / Math.sqrt(projectionDim), y1: 1 / Math.sqrt(projectionDim), line: { color: '#888', dash: 'dash', width: 1 },
+    y0: 1 / Math.sqrt(featureDim), y1: 1 / Math.sqrt(featureDim), line: { color: '#888', dash: 'dash', width: 1 },
   }] : [];
   return {
     data,
     layout: {
       title: { text: 'SimCLR pretraining' },
       width: 1200, height: 430,
-      xaxis: epochAxis('y', domains[0]), yaxis: { title: { text: 'NT-Xent loss' }, anchor: 'x' },
+      xaxis: epochAxis('y', domains[0]), yaxis: { title: { text: 'NT-Xent + online-probe loss' }, anchor: 'x' },
       xaxis2: epochAxis('y2', domains[1]), yaxis2: { title: { text: 'validation accuracy (%)' }, anchor: 'x2' },
-      xaxis3: epochAxis('y3', domains[2]), yaxis3: { title: { text: 'embedding std' }, anchor: 'x3', range: [0, collapseAxisTop(runs, projectionDim)] },
+      xaxis3: epochAxis('y3', domains[2]), yaxis3: { title: { text: 'embedding std' }, anchor: 'x3', range: [0, collapseAxisTop(runs, featureDim)] },
       annotations: [
         panelTitle('training loss', domains[0]),
         panelTitle('kNN accuracy (dotted: online probe)', domains[1]),
-        panelTitle(projectionDim ? `collapse monitor (dashed: 1/√${projectionDim})` : 'collapse monitor', domains[2]),
+        panelTitle(featureDim ? `collapse monitor (dashed: 1/√${featureDim})` : 'collapse monitor', domains[2]),
       ],
       shapes,
       legend: { orientation: 'h', y: -0.3 },
@@ -103,9 +105,9 @@ export function pretrainingCurvesFigure(runs: CurveRun[], projectionDim?: number
 }
 
 /** Upper end of the collapse panel: room above the highest curve and the reference line. */
-function collapseAxisTop(runs: CurveRun[], projectionDim?: number): number {
+function collapseAxisTop(runs: CurveRun[], featureDim?: number): number {
   const values = runs.flatMap((r) => r.epochs.map((e) => e.embeddingStd ?? 0));
-  if (projectionDim) values.push(1 / Math.sqrt(projectionDim));
+  if (featureDim) values.push(1 / Math.sqrt(featureDim));
   return 1.15 * Math.max(1e-3, ...values);
 }
 

@@ -1,3 +1,4 @@
+import { PNG } from 'pngjs';
 import type { Figure } from '../plotly-types';
 
 /** A batch of images as stored on disk: uint8 pixels, row-major [n, height, width, channels]. */
@@ -23,31 +24,53 @@ export function imageCount(batch: ImageBatch): number {
   return batch.pixels.length / (batch.height * batch.width * batch.channels);
 }
 
+/** An RGB picture, row-major [height, width, 3]. */
+export interface RgbPicture {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+}
+
 /**
  * Lays tiles out as one RGB picture (rows of tiles, white gaps), so a whole grid is a single
  * plotly `image` trace instead of one subplot per image. All tiles must share one size.
- * @returns z[row][column] = [r, g, b], shape [rows*(h+gap)-gap, cols*(w+gap)-gap, 3]
  */
-export function imageMosaic(grid: Tile[][]): number[][][] {
+export function imageMosaic(grid: Tile[][]): RgbPicture {
   const { height: h, width: w } = grid[0][0].batch;
   const cols = Math.max(...grid.map((row) => row.length));
-  const white = (): number[][] => Array.from({ length: cols * (w + GAP) - GAP }, () => [255, 255, 255]);
-  const z: number[][][] = Array.from({ length: grid.length * (h + GAP) - GAP }, white);
+  const width = cols * (w + GAP) - GAP;
+  const height = grid.length * (h + GAP) - GAP;
+  const rgb = new Uint8Array(width * height * 3).fill(255);
   grid.forEach((row, r) => row.forEach(({ batch, index }, c) => {
     if (batch.height !== h || batch.width !== w) throw new Error('imageMosaic: tiles differ in size');
     const ch = batch.channels;
     const base = index * h * w * ch;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const p = base + (y * w + x) * ch;
+        const from = base + (y * w + x) * ch;
+        const to = ((r * (h + GAP) + y) * width + c * (w + GAP) + x) * 3;
         // Grayscale tiles repeat their one channel as r, g and b.
-        z[r * (h + GAP) + y][c * (w + GAP) + x] = ch === 1
-          ? [batch.pixels[p], batch.pixels[p], batch.pixels[p]]
-          : [batch.pixels[p], batch.pixels[p + 1], batch.pixels[p + 2]];
+        for (let k = 0; k < 3; k++) rgb[to + k] = batch.pixels[from + (ch === 1 ? 0 : k)];
       }
     }
   }));
-  return z;
+  return { width, height, rgb };
+}
+
+/**
+ * The picture as a PNG data URL. Figures carry mosaics this way (plotly's image `source`) rather
+ * than as `z` arrays: a notebook saves its outputs as indented JSON, one number per line, which
+ * made a few mosaics weigh megabytes.
+ */
+export function pngDataUrl(picture: RgbPicture): string {
+  const png = new PNG({ width: picture.width, height: picture.height });
+  for (let i = 0, j = 0; i < picture.rgb.length; i += 3, j += 4) {
+    png.data[j] = picture.rgb[i];
+    png.data[j + 1] = picture.rgb[i + 1];
+    png.data[j + 2] = picture.rgb[i + 2];
+    png.data[j + 3] = 255;
+  }
+  return `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
 }
 
 /** Centres of `count` tiles of `size` pixels along one axis of a mosaic. */
@@ -58,16 +81,16 @@ function tileCentres(count: number, size: number): number[] {
 /** A mosaic figure with a label per row (left) and per column (top). */
 function mosaicFigure(grid: Tile[][], title: string, rowLabels: string[], columnLabels: string[]): Figure {
   const { height: h, width: w } = grid[0][0].batch;
-  const z = imageMosaic(grid);
+  const picture = imageMosaic(grid);
   const margin = { l: 110, r: 20, t: 90, b: 20 };
   // Screen pixels per image pixel in the static export: 2, or more for narrow grids.
-  const zoom = Math.max(2, Math.ceil(MIN_MOSAIC_WIDTH / z[0].length));
+  const zoom = Math.max(2, Math.ceil(MIN_MOSAIC_WIDTH / picture.width));
   return {
-    data: [{ type: 'image', z, hovertemplate: 'x %{x}, y %{y}<br>rgb %{z}<extra></extra>' }],
+    data: [{ type: 'image', source: pngDataUrl(picture), hoverinfo: 'skip' }],
     layout: {
       title: { text: title },
-      width: z[0].length * zoom + margin.l + margin.r,
-      height: z.length * zoom + margin.t + margin.b,
+      width: picture.width * zoom + margin.l + margin.r,
+      height: picture.height * zoom + margin.t + margin.b,
       margin,
       xaxis: {
         side: 'top', tickvals: tileCentres(columnLabels.length, w), ticktext: columnLabels,
