@@ -9,6 +9,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import type { ConvGeometry } from '../lib/backend/onnx/conv-graphs';
 import { registerOnnxBackend, registerOnnxBackendAs } from '../lib/backend/onnx/register';
 import { Rng } from '../lib/util/random';
 
@@ -103,6 +104,8 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
       [[2, 6, 6, 32], [3, 3, 32, 16], 1, 'same'],
       [[2, 6, 6, 17], [3, 3, 17, 4], 1, 'valid'],
       [[3, 7, 5, 5], [1, 1, 5, 3], 1, 'same'],
+      // large enough for the stride-1 filter gradient's padded windows, in 4 chunks of images (12, 12, 12, 4)
+      [[40, 24, 24, 16], [3, 3, 16, 16], 1, 'same'],
     ];
     for (const [xShape, wShape, stride, pad] of cases) {
       await compareWithCpu(
@@ -174,6 +177,7 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
     }
     await compareWithCpu('step', (t) => tf.step(t), [x], false);
     await compareWithCpu('step alpha', (t) => tf.step(t, 0.25), [x], false);
+    await compareWithCpu('clipByValue', (t) => tf.clipByValue(t, -2, 3), [x], false);
     const [y] = randomInputs(9, [[3, 7, 13, 17]]);
     await compareWithCpu('relu gradient', (t) => tf.relu(t), [y]);
     await compareWithCpu('ones and fill', (t) => tf.add(tf.mul(t, tf.ones(t.shape)), tf.fill(t.shape, 0.5)), [y]);
@@ -249,4 +253,15 @@ describe('a conv-bn-relu residual network on onnx', { skip }, () => {
     const actual = await lossAndGrads('onnx');
     expected.forEach((e, i) => assertClose(actual[i], e, i === 0 ? 'loss' : `gradient of input ${i - 1}`));
   });
+});
+
+test('the stride-1 filter gradient is cut into chunks of images that fit the cache', async () => {
+  const { filterGradChunkImages } = await import('../lib/backend/onnx/kernels/conv-filter-grad');
+  const geometry: ConvGeometry = {
+    batch: 40, inHeight: 24, inWidth: 24, inChannels: 16, outHeight: 24, outWidth: 24, outChannels: 16,
+    filterHeight: 3, filterWidth: 3, strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1],
+  };
+  assert.equal(filterGradChunkImages(geometry), 12, '26 x 26 padded pixels x 32 channels x 4 bytes = 86.5 KB per image, 12 in 1 MiB');
+  assert.equal(filterGradChunkImages({ ...geometry, batch: 5 }), 5, 'never more than the batch');
+  assert.equal(filterGradChunkImages(geometry, 10), 1, 'at least one image');
 });

@@ -112,10 +112,21 @@ function tensorType(data: OrtData): string {
  * thread or another process can wait milliseconds to be scheduled: on a busy 2-core machine two
  * threads made the filter-gradient GEMMs 1.5-3x slower and less predictable than one.
  */
-export function defaultThreadCount(): number {
+export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = env[ORT_THREADS_ENV_VAR];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const threads = Number(fromEnv);
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new Error(`${ORT_THREADS_ENV_VAR}=${fromEnv} is not a thread count: give a whole number of at least 1, or unset it for cores - 1`);
+    }
+    return threads;
+  }
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, cores - 1);
 }
+
+/** Environment variable that overrides the ORT threads per kernel (for measuring, or a quiet many-core machine). */
+export const ORT_THREADS_ENV_VAR = 'CIFAR_SSL_ORT_THREADS';
 
 /**
  * Loads onnxruntime-node's native binding. Throws an Error that says why when the package is

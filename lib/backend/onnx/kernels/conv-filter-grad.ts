@@ -7,6 +7,10 @@
  * is); then, flattening pixels, tap (ky, kx) reads x at flat pixel p + ky * Wp + kx wherever dy is
  * non-zero, so its operand is the contiguous window starting ky * Wp + kx pixels in, handed to
  * ORT as a view. Otherwise each tap is sliced out of the padded input inside the graph.
+ *
+ * The stride-1 products run over chunks of images whose padded x and dy fit in the cache, and
+ * their partial filter gradients are summed: over the whole batch (tens of MB) each of the nine
+ * taps streamed x and dy from memory again.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
@@ -40,6 +44,16 @@ function padInto(src: Float32Array, dst: Float32Array, n: number, h: number, w: 
   }
 }
 
+/** Bytes of padded x plus dy a chunk of the stride-1 filter gradient aims at: well inside a core's share of L2 + L3. */
+export const FILTER_GRAD_CHUNK_BYTES = 2 ** 20;
+
+/** Images per chunk of the stride-1 filter gradient: as many as fit `targetBytes` of padded x and dy, at least one. */
+export function filterGradChunkImages(g: ConvGeometry, targetBytes = FILTER_GRAD_CHUNK_BYTES): number {
+  const [top, left, bottom, right] = g.pads;
+  const bytesPerImage = (g.inHeight + top + bottom) * (g.inWidth + left + right) * (g.inChannels + g.outChannels) * 4;
+  return Math.max(1, Math.min(g.batch, Math.floor(targetBytes / bytesPerImage)));
+}
+
 function filterGradStride1(backend: OnnxBackend, g: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
   const [top, left, bottom, right] = g.pads;
@@ -50,22 +64,34 @@ function filterGradStride1(backend: OnnxBackend, g: ConvGeometry, x: tf.TensorIn
   const dyPadded = backend.output([pixels * outChannels]);
   padInto(backend.float32(x), xPadded, batch, inHeight, inWidth, inChannels, hp, wp, top, left);
   padInto(backend.float32(dy), dyPadded, batch, outHeight, outWidth, outChannels, hp, wp, 0, 0);
-  const feeds = [{ name: 'dy', data: dyPadded, dims: [pixels, outChannels] }];
-  for (let ky = 0; ky < filterHeight; ky++) {
-    for (let kx = 0; kx < filterWidth; kx++) {
-      const start = (ky * wp + kx) * inChannels;
-      feeds.push({ name: `tap_${ky * filterWidth + kx}`, data: xPadded.subarray(start, start + pixels * inChannels), dims: [pixels, inChannels] });
+  const dwSize = filterHeight * filterWidth * inChannels * outChannels;
+  const dw = new Float32Array(dwSize);
+  const chunk = filterGradChunkImages(g);
+  for (let first = 0; first < batch; first += chunk) {
+    // A chunk's windows read up to `tail` pixels into the next image (or the zero tail), where its
+    // dy is zero: padded dy has no output pixel in the last rows and columns of each image.
+    const chunkPixels = Math.min(chunk, batch - first) * hp * wp;
+    const offset = first * hp * wp;
+    const feeds = [{ name: 'dy', data: dyPadded.subarray(offset * outChannels, (offset + chunkPixels) * outChannels), dims: [chunkPixels, outChannels] }];
+    for (let ky = 0; ky < filterHeight; ky++) {
+      for (let kx = 0; kx < filterWidth; kx++) {
+        const start = (offset + ky * wp + kx) * inChannels;
+        feeds.push({ name: `tap_${ky * filterWidth + kx}`, data: xPadded.subarray(start, start + chunkPixels * inChannels), dims: [chunkPixels, inChannels] });
+      }
     }
+    const [partial] = backend.runGraph(
+      `conv-filter-grad-taps|${chunkPixels},${inChannels},${outChannels},${filterHeight},${filterWidth}`,
+      () => tapGemmGraph(chunkPixels, inChannels, outChannels, filterHeight, filterWidth),
+      feeds,
+      [{ name: 'dw', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
+    );
+    const values = backend.float32(partial);
+    for (let i = 0; i < dwSize; i++) dw[i] += values[i];
+    backend.disposeData(partial.dataId);
   }
-  const [dw] = backend.runGraph(
-    `conv-filter-grad-taps|${pixels},${inChannels},${outChannels},${filterHeight},${filterWidth}`,
-    () => tapGemmGraph(pixels, inChannels, outChannels, filterHeight, filterWidth),
-    feeds,
-    [{ name: 'dw', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
-  );
   backend.pool.recycle(xPadded);
   backend.pool.recycle(dyPadded);
-  return dw;
+  return backend.makeTensorInfo([filterHeight, filterWidth, inChannels, outChannels], 'float32', dw);
 }
 
 export const conv2DBackpropFilter: OnnxKernel = withFallback<tf.Conv2DBackpropFilterAttrs>(

@@ -131,6 +131,17 @@ const UNARY: Record<string, UnaryOp> = {
     },
     simd: (k, x, out, n, attrs) => k.step(x, out, n, stepAlpha(attrs)),
   },
+  // The SimCLR colour jitter clamps every view to [0, 1] after each of its steps.
+  [tf.ClipByValue]: {
+    js: (x, out, attrs) => {
+      const [lo, hi] = [attrs.clipValueMin as number, attrs.clipValueMax as number];
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i];
+        out[i] = v > hi ? hi : v < lo ? lo : v;
+      }
+    },
+    simd: (k, x, out, n, attrs) => k.clip(x, out, n, attrs.clipValueMin as number, attrs.clipValueMax as number),
+  },
   [tf.Square]: {
     js: (x, out) => {
       for (let i = 0; i < x.length; i++) out[i] = x[i] * x[i];

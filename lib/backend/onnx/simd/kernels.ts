@@ -160,6 +160,28 @@ function step(): WasmFunction {
   };
 }
 
+/**
+ * out[i] = min(max(x[i], lo), hi): (x, out, n, lo, hi). WebAssembly's min and max return NaN when
+ * either operand is NaN, so NaN stays NaN, as in tfjs's clipByValue.
+ */
+function clip(): WasmFunction {
+  const [x, out, n, lo, hi, i, end, los, his] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  return {
+    name: 'clip',
+    params: [I32, I32, I32, F32, F32],
+    locals: [I32, I32, V128, V128],
+    body: [
+      ...op.get(lo), ...op.f32x4Splat, ...op.set(los),
+      ...op.get(hi), ...op.f32x4Splat, ...op.set(his),
+      ...vectorThenTail(i, end, n, (simd) => [
+        ...address(out, i), ...load(x, i, simd),
+        ...(simd ? [...op.get(los), ...op.f32x4Max, ...op.get(his), ...op.f32x4Min] : [...op.get(lo), ...op.f32Max, ...op.get(hi), ...op.f32Min]),
+        ...store(simd),
+      ]),
+    ],
+  };
+}
+
 /** out[i] = -x[i] or x[i]^2: (x, out, n) */
 function unary(name: 'neg' | 'square'): WasmFunction {
   const [x, out, n, i, end, v, f] = [0, 1, 2, 3, 4, 5, 6];
@@ -227,6 +249,7 @@ export interface SimdKernels {
   blockLeft: Record<BinaryOp, (big: number, small: number, out: number, outer: number, repeat: number, inner: number) => void>;
   relu: (x: number, out: number, n: number) => void;
   step: (x: number, out: number, n: number, alpha: number) => void;
+  clip: (x: number, out: number, n: number, lo: number, hi: number) => void;
   neg: (x: number, out: number, n: number) => void;
   square: (x: number, out: number, n: number) => void;
   fill: (out: number, n: number, value: number) => void;
@@ -237,7 +260,7 @@ type Exported = (...args: number[]) => void;
 
 /** Compiles the kernels against `memory`; throws where WebAssembly SIMD is unsupported. */
 export function compileSimdKernels(memory: WasmMemory): SimdKernels {
-  const functions: WasmFunction[] = [relu(), step(), unary('neg'), unary('square'), fill(), affine()];
+  const functions: WasmFunction[] = [relu(), step(), clip(), unary('neg'), unary('square'), fill(), affine()];
   for (const kind of BINARY_OPS) functions.push(same(kind), scalar(kind, false), scalar(kind, true), block(kind, false), block(kind, true));
   const instance = new wasm.Instance(new wasm.Module(encodeModule(functions)), { env: { memory } });
   const fn = (name: string) => instance.exports[name] as Exported;
@@ -250,6 +273,7 @@ export function compileSimdKernels(memory: WasmMemory): SimdKernels {
     blockLeft: table('block_left'),
     relu: fn('relu'),
     step: fn('step'),
+    clip: fn('clip'),
     neg: fn('neg'),
     square: fn('square'),
     fill: fn('fill'),

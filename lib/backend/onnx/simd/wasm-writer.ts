@@ -64,6 +64,7 @@ export const op = {
   f32Mul: [0x94],
   f32Div: [0x95],
   f32Neg: [0x8c],
+  f32Min: [0x96],
   f32Max: [0x97],
   f32Gt: [0x5e],
   f32Ne: [0x5c],
@@ -79,6 +80,7 @@ export const op = {
   f32x4Sub: [0xfd, ...leb(0xe5)],
   f32x4Mul: [0xfd, ...leb(0xe6)],
   f32x4Div: [0xfd, ...leb(0xe7)],
+  f32x4Min: [0xfd, ...leb(0xe8)],
   f32x4Max: [0xfd, ...leb(0xe9)],
   drop: [0x1a],
 };
