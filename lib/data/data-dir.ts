@@ -10,6 +10,11 @@ export function resolveDataDir(root: string): string {
   return path.resolve(root, BATCHES_FOLDER);
 }
 
+/** Whether `dir` holds all six CIFAR-10 batch files (their contents are checked when loaded). */
+export function hasBatchFiles(dir: string): boolean {
+  return BATCH_FILES.every((file) => fs.existsSync(path.join(dir, file)));
+}
+
 export interface EnsureOptions {
   /** local copy to import when the data is missing (default: the CIFAR_SSL_DATA_FROM environment variable) */
   from?: string;
@@ -24,7 +29,7 @@ export interface EnsureOptions {
  */
 export async function ensureData(root: string, options: EnsureOptions = {}): Promise<string> {
   const dir = resolveDataDir(root);
-  if (BATCH_FILES.every((file) => fs.existsSync(path.join(dir, file)))) return dir;
+  if (hasBatchFiles(dir)) return dir;
   const from = options.from ?? process.env.CIFAR_SSL_DATA_FROM;
   if (from === undefined || from === '') {
     throw new DataError(

@@ -7,7 +7,7 @@ export { type CifarSummary, validateCifarDir } from './validate';
 export { type CifarDataset, type CifarSplit, type LoadOptions, loadCifar } from './load';
 export { type ImportOptions, type ImportResult, importCifar } from './import-data';
 export { type DownloadOptions, type ProgressHook, downloadCifar, downloadFile } from './download';
-export { type EnsureOptions, ensureData, resolveDataDir } from './data-dir';
+export { type EnsureOptions, ensureData, hasBatchFiles, resolveDataDir } from './data-dir';
 export { STANDARD_FRACTIONS, STANDARD_SEEDS, type SplitOptions, type StudySplits, checkFraction, makeSplits } from './splits';
 export { EpochSampler } from './sampler';
 export { type Batch, batchCount, gatherBatch, iterateBatches } from './batches';

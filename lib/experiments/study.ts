@@ -16,6 +16,7 @@ import type { RunContext } from './context';
 import { knnTestReport } from './knn-eval';
 import type { Method, RunRecord } from './records';
 import { ResultsStore } from './results-store';
+import { STUDY_META_FILE, type StudyMeta, readStudyMeta } from './study-meta';
 
 export interface StudyOptions {
   preset: StudyPreset;
@@ -98,20 +99,25 @@ export function createStudy(options: StudyOptions): Study {
    * interrupted still counts) and, with `complete`, when the study has finished.
    */
   const writeStudyMeta = (complete: boolean): void => {
-    if (executed === 0 && !complete) return;
-    writeJsonAtomic(path.join(resultsDir, 'study.json'), {
+    const meta: StudyMeta = {
       preset: preset.name,
       description: preset.description,
       complete,
       backend,
       dataFingerprint: fingerprint,
       runs: store.all().length,
-      // Wall time of all study sessions that produced these results (a resumed study adds up).
       wallSeconds: earlierSessionsSeconds + (executed > 0 ? (Date.now() - started) / 1000 : 0),
       finishedAt: new Date().toISOString(),
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       presetConfig: preset,
-    });
+    };
+    writeJsonAtomic(path.join(resultsDir, STUDY_META_FILE), meta);
+  };
+
+  /** Counts a run this session trained or evaluated, and records the session's time so far. */
+  const countExecuted = (): void => {
+    executed++;
+    writeStudyMeta(false);
   };
 
   const archiveRun = (runDir: string, name: string): string => {
@@ -132,10 +138,7 @@ export function createStudy(options: StudyOptions): Study {
     log(`== ${name}: ${config.epochs} epochs, sampling ${config.sampling.mode} (${config.sampling.fraction}), encoder ${config.encoder.kind} width ${config.encoder.width}`);
     const before = fs.existsSync(path.join(runDir, 'encoder', 'manifest.json'));
     const result = await pretrain(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop });
-    if (!before) {
-      executed++;
-      writeStudyMeta(false);
-    }
+    if (!before) countExecuted();
     result.encoder.dispose();
     const last = result.loop.history.epochs[result.loop.history.epochs.length - 1];
     const index = pretrainings.findIndex((p) => p.name === name);
@@ -193,8 +196,7 @@ export function createStudy(options: StudyOptions): Study {
     const runDir = path.join(runsDir, name);
     const result = await trainSupervised(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, featureCache: featureCache?.(), encoderHash });
     store.put(record(method, config, identity, runDir, result, name));
-    executed++;
-    writeStudyMeta(false);
+    countExecuted();
     log(`   test accuracy ${(100 * result.test.accuracy).toFixed(2)}%  (best validation ${(100 * result.valAccuracy).toFixed(2)}%, epoch ${result.loop.selectedEpoch})`);
   };
 
@@ -228,7 +230,6 @@ export function createStudy(options: StudyOptions): Study {
       if (!store.find('simclr-knn', pct, seed, knnHash)) {
         const start = Date.now();
         const report = knnTestReport(sslFeatures(), data, labelled, preset.pretrain.knn);
-        executed++;
         store.put({
           method: 'simclr-knn', labelPct: pct, seed, preset: preset.name, testAccuracy: report.accuracy,
           macroPrecision: report.macroPrecision, macroRecall: report.macroRecall, macroF1: report.macroF1,
@@ -236,7 +237,7 @@ export function createStudy(options: StudyOptions): Study {
           convergenceEpoch: null, selectedEpoch: null, epochsRun: 0, wallSeconds: (Date.now() - start) / 1000,
           imagesPerSecond: 0, backend, configHash: knnHash, runDir: '', dataFingerprint: fingerprint,
         });
-        writeStudyMeta(false);
+        countExecuted();
         log(`== simclr-knn ${pct}% seed ${seed}: test accuracy ${(100 * report.accuracy).toFixed(2)}%`);
       }
       await supervisedRun('simclr-linear', { ...preset.probe, init: encoderDir, labelFraction: pct / 100, seed }, sslFeatures, pretrainHash);
@@ -314,9 +315,4 @@ function writeEmbeddings(file: string, data: RunContext['data'], panels: Array<{
     }),
   };
   writeJsonAtomic(file, stored);
-}
-
-function readStudyMeta(dir: string): { wallSeconds: number } | null {
-  const file = path.join(dir, 'study.json');
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { wallSeconds: number }) : null;
 }

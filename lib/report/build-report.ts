@@ -10,6 +10,7 @@ import { getPreset, PRESET_NAMES } from '../config/presets';
 import { DEFAULT_CLASS_NAMES } from '../data/cifar-format';
 import type { CifarDataset } from '../data/load';
 import type { Method, RunRecord } from '../experiments/records';
+import { readStudyMeta } from '../experiments/study-meta';
 import { FigureWriter, type WrittenFigure } from './figure-writer';
 import {
   accuracyVsLabelsFigure, augmentationPairsFigure, convergenceFigure, confusionFigure, datasetSamplesFigure, GAIN_BASELINE, GAIN_METHODS,
@@ -139,14 +140,6 @@ export function augmentationPairs(dataset: CifarDataset, augment: SimclrAugmentC
   }
 }
 
-/** Wall seconds of the study from its `study.json`, when it has finished. */
-function finishedStudySeconds(resultsDir: string): number | undefined {
-  const file = path.join(resultsDir, 'study.json');
-  if (!fs.existsSync(file)) return undefined;
-  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as { wallSeconds?: number; complete?: boolean };
-  return meta.complete !== false && typeof meta.wallSeconds === 'number' ? meta.wallSeconds : undefined;
-}
-
 /** The stored test features of the study's encoders (`embeddings.json`), or null when there are none. */
 export function readEmbeddings(file: string): FeaturePanel[] | null {
   if (!fs.existsSync(file)) return null;
@@ -207,22 +200,23 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
 
   const readmeDir = options.readme ? path.dirname(path.resolve(options.readme)) : process.cwd();
   const link = (file: string): string => path.relative(readmeDir, path.resolve(file)).split(path.sep).join('/');
+  const studyMeta = readStudyMeta(inputs.resultsDir);
   const meta: ResultsMeta = {
     ...context,
     recordsFile: link(path.join(inputs.resultsDir, 'records.json')),
     figures: figures.map((f): FigureLink => ({ title: f.title, html: link(f.html), png: f.png ? link(f.png) : null })),
     pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
-    studySeconds: finishedStudySeconds(inputs.resultsDir),
+    studySeconds: studyMeta && studyMeta.complete !== false ? studyMeta.wallSeconds : undefined,
   };
   const markdown = renderResultsSection(records, meta);
   if (options.readme) {
     // A README can hold one results section per preset (`results-<preset>` markers); without them
     // the plain `results` markers take the section.
     const perPreset = `results-${options.preset}`;
-    const hasOwnSection = fs.readFileSync(options.readme, 'utf8').includes(sectionMarkers(perPreset)[0]);
-    updateReadme(options.readme, markdown, hasOwnSection ? perPreset : 'results');
+    const readmeText = fs.readFileSync(options.readme, 'utf8');
+    updateReadme(options.readme, markdown, readmeText.includes(sectionMarkers(perPreset)[0]) ? perPreset : 'results');
     // The presets table is optional: only READMEs that carry its markers get it.
-    if (fs.readFileSync(options.readme, 'utf8').includes(sectionMarkers('presets')[0])) {
+    if (readmeText.includes(sectionMarkers('presets')[0])) {
       updateReadme(options.readme, renderPresetsSection(options.resultsRoot), 'presets');
     }
   }

@@ -1,16 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PRESETS, PRESET_NAMES } from '../config/presets';
+import { readStudyMeta } from '../experiments/study-meta';
 import { formatDuration } from './readme';
 
-interface StudyMeta {
-  /** false while the study has not finished (absent in files written before the field existed) */
-  complete?: boolean;
-  backend: string;
-  wallSeconds: number;
-  finishedAt: string;
-  machine: { cpus: number; cpuModel: string };
-}
 
 /**
  * The README's presets table: what each preset trains, read from `lib/config/presets.ts`, and the
@@ -27,10 +19,9 @@ export function renderPresetsSection(resultsRoot: string): string {
     const encoder = e.kind === 'resnet' ? `ResNet width ${e.width}, blocks ${e.blocksPerStage.join('-')}` : `basic CNN width ${e.width}`;
     const sampling = p.pretrain.sampling.mode === 'all' ? 'all images' : `${p.pretrain.sampling.mode} ${p.pretrain.sampling.fraction}`;
     const pretrain = `${p.pretrain.epochs} epochs, batch ${p.pretrain.batchSize}, ${sampling}`;
-    const metaFile = path.join(resultsRoot, name, 'study.json');
+    const meta = readStudyMeta(path.join(resultsRoot, name));
     let measured = p.requires ? `not measured: needs ${p.requires}` : 'not measured yet';
-    if (fs.existsSync(metaFile)) {
-      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as StudyMeta;
+    if (meta) {
       measured = `${formatDuration(meta.wallSeconds)} on \`${meta.backend}\`, ${meta.machine.cpus} × ${meta.machine.cpuModel} (${meta.finishedAt.slice(0, 10)})`;
       if (meta.complete === false) measured = `so far ${measured}; not finished`;
     }

@@ -38,17 +38,14 @@ export interface SupervisedResult {
 
 /** Builds the encoder of a run: random, or loaded from a saved encoder folder (checked against the configuration). */
 export function initialEncoder(config: SupervisedConfig, rng: Rng): Encoder {
+  if (config.init !== 'scratch') assertEncoderFolder(config.init);
   const encoder = makeEncoder(config.encoder, rng);
-  if (config.init !== 'scratch') {
-    assertEncoderFolder(config.init, () => encoder.dispose());
-    loadModuleWeights(encoder, config.init);
-  }
+  if (config.init !== 'scratch') loadModuleWeights(encoder, config.init);
   return encoder;
 }
 
-function assertEncoderFolder(dir: string, cleanUp: () => void = () => {}): void {
+function assertEncoderFolder(dir: string): void {
   if (!fs.existsSync(dir)) {
-    cleanUp();
     throw new UsageError(`encoder folder ${dir} does not exist; pass --init scratch or the encoder/ folder of a pretraining run`);
   }
 }

@@ -1,10 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Command } from 'commander';
 import { selectBackend } from '../../backend/select';
 import { PRESET_NAMES, getPreset } from '../../config/presets';
-import { BATCH_FILES } from '../../data/cifar-format';
-import { type CifarDataset, loadCifar, resolveDataDir } from '../../data/index';
+import { type CifarDataset, hasBatchFiles, loadCifar, resolveDataDir } from '../../data/index';
 import { buildReport } from '../../report/build-report';
 import { defaultPresetName } from './default-preset';
 
@@ -14,7 +11,7 @@ import { defaultPresetName } from './default-preset';
  */
 async function installedDataset(preset: string): Promise<CifarDataset | undefined> {
   const dir = resolveDataDir(getPreset(preset).data.root);
-  if (!BATCH_FILES.every((file) => fs.existsSync(path.join(dir, file)))) {
+  if (!hasBatchFiles(dir)) {
     console.log(`no data in ${dir}: the dataset-samples and augmentation-pairs figures are left out (npx cifar-ssl data installs it)`);
     return undefined;
   }
