@@ -7,8 +7,10 @@
 import * as assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../lib/backend/fused-batch-norm';
 import type { OnnxBackend } from '../lib/backend/onnx/backend';
 import { ONNX_BACKEND_NAME, onnxKernelNames, registerOnnxBackend } from '../lib/backend/onnx/register';
+import { batchNorm, disposeVariables, emptyVariables } from '../lib/models/layers';
 import { Rng } from '../lib/util/random';
 
 function unavailableReason(): string | undefined {
@@ -31,21 +33,22 @@ describe('onnx backend memory', { skip }, () => {
     await tf.setBackend(ONNX_BACKEND_NAME);
   });
 
-  test('training steps keep the tensor count and the arena size flat', () => {
+  test('training steps keep the tensor count and the arena size flat (fused batch norm included)', () => {
     const w1 = tf.variable(randomTensor([3, 3, 3, 16], 1).mul(0.2));
     const w2 = tf.variable(randomTensor([3, 3, 16, 16], 2).mul(0.1));
     const dense = tf.variable(randomTensor([16, 10], 3).mul(0.1));
+    const bnVars = emptyVariables();
+    const bn = batchNorm(bnVars, 'bn', 16);
     const images = randomTensor([8, 16, 16, 3], 4);
     const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32'), 10);
     const optimizer = tf.train.sgd(0.01);
     const step = () =>
       tf.tidy(() => {
         optimizer.minimize(() => {
-          const { mean, variance } = tf.moments(tf.conv2d(images as tf.Tensor4D, w1 as tf.Tensor4D, 1, 'same'), [0, 1, 2]);
-          const h = tf.relu(tf.conv2d(images as tf.Tensor4D, w1 as tf.Tensor4D, 1, 'same').sub(mean).div(variance.add(1e-5).sqrt()));
+          const h = bn(tf.conv2d(images as tf.Tensor4D, w1 as tf.Tensor4D, 1, 'same'), true, 'relu');
           const y = tf.relu(tf.add(tf.conv2d(h as tf.Tensor4D, w2 as tf.Tensor4D, 1, 'same'), h));
           return tf.losses.softmaxCrossEntropy(labels, tf.matMul(tf.mean(y, [1, 2]), dense)) as tf.Scalar;
-        }, false, [w1, w2, dense]);
+        }, false, [w1, w2, dense, ...bnVars.trainable.values()]);
       });
     step();
     step();
@@ -55,6 +58,7 @@ describe('onnx backend memory', { skip }, () => {
     assert.equal(tf.memory().numTensors, tensors, 'tensors leaked');
     assert.equal(arena?.usedBytes, arenaBytes, 'the arena grew: freed blocks are not reused');
     tf.dispose([w1, w2, dense, images, labels]);
+    disposeVariables(bnVars);
     optimizer.dispose();
   });
 
@@ -84,7 +88,7 @@ describe('onnx backend memory', { skip }, () => {
     registerOnnxBackend();
     registerOnnxBackend({ threads: 1 });
     const names = onnxKernelNames();
-    for (const name of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf.Sum, tf.Relu]) {
+    for (const name of [tf.Conv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf.Sum, tf.Relu, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD]) {
       assert.ok(names.includes(name), `${name} missing`);
     }
     assert.ok(tf.getKernel(tf.Transpose, ONNX_BACKEND_NAME) !== undefined, 'cpu kernels are registered too');

@@ -9,8 +9,10 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { fusedBatchNormTrain, hasFusedBatchNorm } from '../lib/backend/fused-batch-norm';
 import type { ConvGeometry } from '../lib/backend/onnx/conv-graphs';
 import { registerOnnxBackend, registerOnnxBackendAs } from '../lib/backend/onnx/register';
+import { batchNorm, disposeVariables, emptyVariables } from '../lib/models/layers';
 import { Rng } from '../lib/util/random';
 
 /** max |onnx − cpu| allowed, as a fraction of max |cpu| */
@@ -204,6 +206,47 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
       false,
     );
     await compareWithCpu('batchNorm without scale and offset', (x, mean, variance) => tf.batchNorm(x, mean, variance), inputs.slice(0, 3), false);
+  });
+
+  test('fused training batch norm (+ ReLU): output and gradients match the composed ops', async () => {
+    // Composed tf ops where the backend has no fused kernel (cpu), the fused op where it has (onnx).
+    const trainingBatchNorm = (relu: boolean) => (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+      if (hasFusedBatchNorm()) {
+        const { y, mean, variance } = fusedBatchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, { epsilon: 1e-5, relu });
+        tf.dispose([mean, variance]);
+        return y;
+      }
+      const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+      const y = tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
+      return relu ? tf.relu(y) : y;
+    };
+    // 4-D with a SIMD tail (19 channels) large enough for the arena, 4-D small (JavaScript loops),
+    // 2-D as in the projection head; inputs offset from zero so the shifted sums are exercised.
+    for (const shape of [[8, 16, 16, 19], [2, 3, 5, 4], [40, 24]]) {
+      const channels = shape[shape.length - 1];
+      const inputs = randomInputs(15, [shape, [channels], [channels]]);
+      inputs[0].values = inputs[0].values.map((v, i) => 3 * v + 5 + (i % channels));
+      inputs[1].values = inputs[1].values.map((v) => v + 1.5);
+      for (const relu of [false, true]) {
+        await compareWithCpu(`training batch norm ${shape}${relu ? ' + relu' : ''}`, trainingBatchNorm(relu), inputs);
+      }
+    }
+  });
+
+  test('the batch-norm layer updates its running statistics the same on every backend', async () => {
+    const [x] = randomInputs(16, [[6, 5, 5, 8]]);
+    const runningStats = async (backend: string) => {
+      await tf.setBackend(backend);
+      const vars = emptyVariables();
+      const layer = batchNorm(vars, 'bn', 8);
+      tf.tidy(() => layer(tf.tensor(x.values, x.shape).add(2), true, 'relu'));
+      const stats = [vars.state.get('bn.runningMean'), vars.state.get('bn.runningVar')].map((v) => v?.dataSync() as Float32Array);
+      disposeVariables(vars);
+      return stats;
+    };
+    const expected = await runningStats('cpu');
+    const actual = await runningStats('onnx');
+    expected.forEach((e, i) => assertClose(actual[i], e, i === 0 ? 'running mean' : 'running variance'));
   });
 
   test('max pooling and its gradient, with ties', async () => {

@@ -117,11 +117,13 @@ test('formatBackendReport: the choice, then one line per attempt', () => {
   ]);
 });
 
-test('ORT threads per kernel: cores - 1 by default, CIFAR_SSL_ORT_THREADS when set, a clear error when it is not a count', async () => {
+test('ORT threads per kernel: cores - 1 by default, every core for convolutions, CIFAR_SSL_ORT_THREADS when set, a clear error when it is not a count', async () => {
   const { defaultThreadCount } = await import('../lib/backend/onnx/runtime');
   const os = await import('node:os');
   assert.equal(defaultThreadCount({}), Math.max(1, os.availableParallelism() - 1));
+  assert.equal(defaultThreadCount({}, true), os.availableParallelism());
   assert.equal(defaultThreadCount({ CIFAR_SSL_ORT_THREADS: '3' }), 3);
+  assert.equal(defaultThreadCount({ CIFAR_SSL_ORT_THREADS: '3' }, true), 3);
   assert.throws(() => defaultThreadCount({ CIFAR_SSL_ORT_THREADS: '0' }), /CIFAR_SSL_ORT_THREADS=0 is not a thread count/);
   assert.throws(() => defaultThreadCount({ CIFAR_SSL_ORT_THREADS: 'two' }), /give a whole number of at least 1/);
 });

@@ -111,7 +111,10 @@ async function profileStep(task: TrainingTask, batchSize: number, data: DataCont
     });
   });
   const perKernel = new Map<string, number>();
+  const backend = tf.getBackend();
   for (const kernel of info.kernels) {
+    // A custom-gradient op is profiled as a scope whose time includes its kernels': count those only.
+    if (tf.getKernel(kernel.name, backend) === undefined) continue;
     const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
     perKernel.set(kernel.name, (perKernel.get(kernel.name) ?? 0) + ms);
   }

@@ -43,7 +43,7 @@ export function makeBasicCnnEncoder(config: EncoderConfig, rng: Rng): Encoder {
     apply: (x, training) =>
       tf.tidy(() => {
         let h = normalizeCifar(x as tf.Tensor4D);
-        for (const { conv, bn } of convs) h = tf.maxPool(relu(bn(conv(h), training)), 2, 2, 'valid');
+        for (const { conv, bn } of convs) h = tf.maxPool(bn(conv(h), training, 'relu'), 2, 2, 'valid');
         const flat = tf.reshape(h, [h.shape[0], flatDim]) as tf.Tensor2D; // [B, 4 * 4 * 4 * width]
         return relu(hidden(flat)); // [B, featureDim]
       }),

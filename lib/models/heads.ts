@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ProjectionHeadConfig } from '../config/types';
 import type { Rng } from '../util/random';
-import { batchNorm, dense, disposeVariables, emptyVariables, relu } from './layers';
+import { batchNorm, dense, disposeVariables, emptyVariables } from './layers';
 import type { Module } from './types';
 import { requirePositiveInteger } from './validate';
 
@@ -28,7 +28,7 @@ export function makeProjectionHead(inputDim: number, config: ProjectionHeadConfi
     spec: { kind: 'projection-head', inputDim, hiddenDim, outputDim },
     trainable: vars.trainable,
     state: vars.state,
-    apply: (h, training) => tf.tidy(() => output(relu(hiddenBn(hidden(h as tf.Tensor2D), training)))),
+    apply: (h, training) => tf.tidy(() => output(hiddenBn(hidden(h as tf.Tensor2D), training, 'relu'))),
     dispose: () => disposeVariables(vars),
   };
 }

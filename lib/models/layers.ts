@@ -3,6 +3,7 @@
  * under a stable path in a `ModuleVariables` and returns the forward function.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedBatchNormTrain, hasFusedBatchNorm } from '../backend/fused-batch-norm';
 import type { Rng } from '../util/random';
 
 /** The two variable maps of a module while it is being built (see `Module` in types.ts). */
@@ -66,36 +67,49 @@ export function conv2d(vars: ModuleVariables, path: string, opts: Conv2dOptions,
 export const BN_MOMENTUM = 0.9;
 export const BN_EPSILON = 1e-5;
 
+/** What follows a batch norm inside the same layer. */
+export type BatchNormActivation = 'none' | 'relu';
+
 /**
- * Batch norm over the last axis of x ([B, C] or [B, H, W, C]). Training: normalise with the batch
- * moments and update the running mean and (unbiased) variance; inference: use the running ones.
- * Trainable gamma, beta [C]; state runningMean, runningVar [C].
+ * Batch norm over the last axis of x ([B, C] or [B, H, W, C]), optionally followed by a ReLU.
+ * Training: normalise with the batch moments and update the running mean and (unbiased)
+ * variance; inference: use the running ones. Trainable gamma, beta [C]; state runningMean,
+ * runningVar [C]. In training, backends with fused kernels (onnx) run normalisation, ReLU and
+ * their gradients as one op; the others compose tf ops, with the same result.
  */
 export function batchNorm(vars: ModuleVariables, path: string, channels: number) {
-  const gamma = addVariable(vars, `${path}.gamma`, tf.ones([channels]), true);
-  const beta = addVariable(vars, `${path}.beta`, tf.zeros([channels]), true);
+  const gamma = addVariable(vars, `${path}.gamma`, tf.ones([channels]), true) as tf.Variable<tf.Rank.R1>;
+  const beta = addVariable(vars, `${path}.beta`, tf.zeros([channels]), true) as tf.Variable<tf.Rank.R1>;
   const runningMean = addVariable(vars, `${path}.runningMean`, tf.zeros([channels]), false);
   const runningVar = addVariable(vars, `${path}.runningVar`, tf.ones([channels]), false);
 
-  return <T extends tf.Tensor>(x: T, training: boolean): T => {
+  const updateRunningStats = (batchMean: tf.Tensor, batchVar: tf.Tensor, n: number) =>
+    tf.tidy(() => {
+      const unbiased = n > 1 ? tf.mul(batchVar, n / (n - 1)) : batchVar;
+      runningMean.assign(tf.add(tf.mul(runningMean, BN_MOMENTUM), tf.mul(batchMean, 1 - BN_MOMENTUM)));
+      runningVar.assign(tf.add(tf.mul(runningVar, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+    });
+
+  return <T extends tf.Tensor>(x: T, training: boolean, activation: BatchNormActivation = 'none'): T => {
+    const n = x.size / channels;
+    if (training && hasFusedBatchNorm()) {
+      const { y, mean, variance } = fusedBatchNormTrain(x, gamma, beta, { epsilon: BN_EPSILON, relu: activation === 'relu' });
+      updateRunningStats(mean, variance, n);
+      tf.dispose([mean, variance]);
+      return y;
+    }
     let mean: tf.Tensor = runningMean;
     let variance: tf.Tensor = runningVar;
     if (training) {
       const axes = x.shape.slice(0, -1).map((_, i) => i);
       ({ mean, variance } = tf.moments(x, axes));
-      const n = x.size / channels;
-      const batchMean = mean;
-      const batchVar = variance;
-      tf.tidy(() => {
-        const unbiased = n > 1 ? tf.mul(batchVar, n / (n - 1)) : batchVar;
-        runningMean.assign(tf.add(tf.mul(runningMean, BN_MOMENTUM), tf.mul(batchMean, 1 - BN_MOMENTUM)));
-        runningVar.assign(tf.add(tf.mul(runningVar, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
-      });
+      updateRunningStats(mean, variance, n);
     }
     // y = (x - mean) / sqrt(var + eps) * gamma + beta, folded into one scale and one shift per channel.
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON))); // [C]
     const shift = tf.sub(beta, tf.mul(mean, scale)); // [C]
-    return tf.add(tf.mul(x, scale), shift) as T;
+    const y = tf.add(tf.mul(x, scale), shift) as T;
+    return activation === 'relu' ? tf.relu(y) : y;
   };
 }
 

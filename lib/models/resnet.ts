@@ -34,7 +34,7 @@ function basicBlock(
   const shortcutBn = needsProjection ? batchNorm(vars, `${path}.shortcut.bn`, outChannels) : undefined;
 
   return (x, training) => {
-    const h = relu(bn1(conv1(x), training));
+    const h = bn1(conv1(x), training, 'relu');
     const residual = bn2(conv2(h), training);
     const shortcut = shortcutConv && shortcutBn ? shortcutBn(shortcutConv(x), training) : x;
     return relu(tf.add(residual, shortcut));
@@ -73,7 +73,7 @@ export function makeResNetEncoder(config: EncoderConfig, rng: Rng): Encoder {
     featureDim,
     apply: (x, training) =>
       tf.tidy(() => {
-        let h = relu(stemBn(stemConv(normalizeCifar(x as tf.Tensor4D)), training));
+        let h = stemBn(stemConv(normalizeCifar(x as tf.Tensor4D)), training, 'relu');
         for (const block of blocks) h = block(h, training);
         return tf.mean(h, [1, 2]); // global average pool: [B, featureDim]
       }),

@@ -71,16 +71,17 @@ export class OnnxBackend extends MathBackendCPU {
 
   /**
    * Runs a cached graph on float32 tensors and wraps its outputs as tensors of the given shapes
-   * (the graph's own output shapes may differ, e.g. a flattened result).
+   * (the graph's own output shapes may differ, e.g. a flattened result). `wide`: see OrtRuntime.run.
    */
   runGraph(
     key: string,
     build: () => GraphSpec,
     feeds: readonly Feed[],
     outputs: ReadonlyArray<{ name: string; shape: number[] }>,
+    wide = false,
   ): tf.TensorInfo[] {
     // write() copies large outputs into the SIMD arena.
-    const results = this.ort.run(key, build, feeds, outputs.map((o) => o.name));
+    const results = this.ort.run(key, build, feeds, outputs.map((o) => o.name), wide);
     return outputs.map((o, i) => this.makeTensorInfo(o.shape, 'float32', results[i] as Float32Array));
   }
 

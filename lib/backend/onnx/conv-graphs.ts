@@ -48,6 +48,12 @@ export interface ConvExtras {
   leakyreluAlpha?: number;
   /** shape of the PReLU slopes, input 'prelu' (activation 'prelu') */
   preluShape?: number[];
+  /**
+   * The convolution's outChannels are blocks x blocks phases of `channels` each (phase-major), to
+   * be spread into a blocks-times larger image and cropped to height x width: y [N, height,
+   * width, channels] (the polyphase input gradient of a strided convolution).
+   */
+  depthToSpace?: { blocks: number; channels: number; height: number; width: number };
 }
 
 /** The filter shape the graph input 'w' must have on `route`. */
@@ -122,7 +128,9 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
   const activation = extras.activation ?? 'linear';
   // The NCHWc kernel applies ReLU itself; other activations follow as ONNX nodes on NHWC.
   const fusedRelu = route !== 'plain' && activation === 'relu';
-  const y = activation === 'linear' || fusedRelu ? 'y' : 'y_linear';
+  const spread = extras.depthToSpace;
+  const convOut = spread ? 'y_phases' : 'y';
+  const y = activation === 'linear' || fusedRelu ? convOut : 'y_linear';
   const directOut = blockedDirectly(route, outChannels, block) && y === 'y';
 
   if (route === 'plain') {
@@ -147,11 +155,34 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
       nodes.push({ op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: [y], attrs: { channels_last: 1, channels: outChannels } });
     }
   }
-  if (y !== 'y') {
-    const act = activationNodes(activation, y, 'y', extras.leakyreluAlpha);
+  if (y !== convOut) {
+    const act = activationNodes(activation, y, convOut, extras.leakyreluAlpha);
     if (act === undefined) throw new Error(`unsupported activation ${activation}`);
     nodes.push(...act.nodes);
     consts.push(...act.consts);
+  }
+  if (spread) {
+    const { blocks, channels, height, width } = spread;
+    // [N, A, B, s*s*C] = [N, A, B, s, s, C] -> [N, A, s, B, s, C] = [N, A*s, B*s, C], then crop
+    const [tallHeight, wideWidth] = [outHeight * blocks, outWidth * blocks];
+    const cropped = tallHeight !== height || wideWidth !== width;
+    consts.push(
+      { name: 'phases_shape6', type: 'int64', shape: [6], values: [batch, outHeight, outWidth, blocks, blocks, channels] },
+      { name: 'spread_shape4', type: 'int64', shape: [4], values: [batch, tallHeight, wideWidth, channels] },
+    );
+    nodes.push(
+      { op: 'Reshape', inputs: [convOut, 'phases_shape6'], outputs: ['phases6'] },
+      { op: 'Transpose', inputs: ['phases6'], outputs: ['spread6'], attrs: { perm: [0, 1, 3, 2, 4, 5] } },
+      { op: 'Reshape', inputs: ['spread6', 'spread_shape4'], outputs: [cropped ? 'spread' : 'y'] },
+    );
+    if (cropped) {
+      consts.push(
+        { name: 'crop_starts', type: 'int64', shape: [2], values: [0, 0] },
+        { name: 'crop_ends', type: 'int64', shape: [2], values: [height, width] },
+        { name: 'crop_axes', type: 'int64', shape: [2], values: [1, 2] },
+      );
+      nodes.push({ op: 'Slice', inputs: ['spread', 'crop_starts', 'crop_ends', 'crop_axes'], outputs: ['y'] });
+    }
   }
 
   const inputs: ValueSpec[] = [
@@ -166,8 +197,20 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
     nodes,
     consts,
     inputs,
-    outputs: [{ name: 'y', type: 'float', shape: directOut ? [batch, outChannels, outHeight, outWidth] : [batch, outHeight, outWidth, outChannels] }],
+    outputs: [{ name: 'y', type: 'float', shape: convOutputDims(g, route, block, extras) }],
   };
+}
+
+/** The dims of the graph's output y: NHWC, NCHWc when the output needs no reorder, or the spread image. */
+export function convOutputDims(g: ConvGeometry, route: ConvRoute, block: number, extras: ConvExtras = {}): number[] {
+  const { batch, outHeight, outWidth, outChannels } = g;
+  if (extras.depthToSpace) {
+    const { height, width, channels } = extras.depthToSpace;
+    return [batch, height, width, channels];
+  }
+  const activation = extras.activation ?? 'linear';
+  const linearOut = activation === 'linear' || (route !== 'plain' && activation === 'relu');
+  return blockedDirectly(route, outChannels, block) && linearOut ? [batch, outChannels, outHeight, outWidth] : [batch, outHeight, outWidth, outChannels];
 }
 
 /**

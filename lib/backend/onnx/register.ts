@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { OnnxBackend } from './backend';
 import { BufferPool } from './buffer-pool';
 import { fusedBatchNorm } from './kernels/batchnorm';
+import { batchNormTrainKernels } from './kernels/batchnorm-train';
 import { convKernels } from './kernels/conv';
 import { conv2DBackpropFilter } from './kernels/conv-filter-grad';
 import { elementwiseKernels } from './kernels/elementwise';
@@ -40,13 +41,15 @@ function makeArena(megabytes: number): WasmArena | undefined {
 
 /** Names of the kernels this backend implements (on ORT or in SIMD); the others are the cpu backend's. */
 export function onnxKernelNames(): string[] {
-  return onnxKernels().map((k) => k.kernelName);
+  return [...onnxKernels(), ...batchNormTrainKernels].map((k) => k.kernelName);
 }
 
 /** Settings of the backend, fixed at registration. */
 export interface OnnxBackendOptions {
   /** ORT threads per kernel (default: logical cores - 1, see defaultThreadCount) */
   threads: number;
+  /** ORT threads per convolution (default: logical cores, or `threads` when only that is given) */
+  wideThreads: number;
   /** idle ORT threads spin waiting for work: a little faster on an idle machine, far slower on a busy one */
   spinning: boolean;
   /** WebAssembly memory for tensors the SIMD kernels work on, MiB (reserved, committed as used; 0 = none) */
@@ -72,6 +75,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
   if (tf.findBackendFactory(name) !== null) return;
   const settings: OnnxBackendOptions = {
     threads: defaultThreadCount(),
+    wideThreads: options.threads ?? defaultThreadCount(process.env, true),
     spinning: false,
     arenaMegabytes: 3072,
     poolMegabytes: 1024,
@@ -100,5 +104,8 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
   for (const config of tf.getKernelsForBackend('cpu')) {
     const kernelFunc = replaced.get(config.kernelName) ?? config.kernelFunc;
     tf.registerKernel({ ...config, backendName: name, kernelFunc: timed(config.kernelName, kernelFunc) });
+  }
+  for (const kernel of batchNormTrainKernels) {
+    tf.registerKernel({ kernelName: kernel.kernelName, backendName: name, kernelFunc: timed(kernel.kernelName, kernel.kernelFunc) });
   }
 }

@@ -4,6 +4,7 @@
  * y = x * a + b (SIMD in the arena, else JavaScript; see elementwise.ts for why not ORT).
  */
 import * as tf from '@tensorflow/tfjs';
+import { SCRATCH_SLOT_FLOATS } from '../simd/arena';
 import { allFloat32, MIN_LARGE_ELEMENTS, withFallback, type OnnxKernel } from './kernel-utils';
 
 /** The per-channel values of a statistic: C of them, or one broadcast to all; else undefined. */
@@ -41,9 +42,9 @@ export const fusedBatchNorm: OnnxKernel = withFallback<tf.FusedBatchNormAttrs>(
     const xs = backend.float32(x);
     const out = backend.output(x.shape);
     const arena = backend.arena;
-    if (arena?.contains(xs) && arena.contains(out) && channels <= 65536) {
+    if (arena?.contains(xs) && arena.contains(out) && channels <= SCRATCH_SLOT_FLOATS) {
       const [scale, shift] = [arena.scratch(0, a), arena.scratch(1, b)];
-      arena.kernels.affine(xs.byteOffset, scale, shift, out.byteOffset, xs.length / channels, channels);
+      arena.kernels.batchNorm.affine.plain(xs.byteOffset, scale, shift, out.byteOffset, xs.length / channels, channels);
     } else {
       for (let i = 0; i < xs.length; i += channels) {
         for (let c = 0; c < channels; c++) out[i + c] = xs[i + c] * a[c] + b[c];

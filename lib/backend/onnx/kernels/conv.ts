@@ -79,9 +79,10 @@ function runConv(
     feeds.push({ name: 'b', data: padded, dims: [padded.length] });
   }
   if (prelu !== undefined) feeds.push(backend.feed('prelu', prelu));
-  const [y] = backend.runGraph(key, () => convGraph(g, route, block, extras), feeds, [
-    { name: 'y', shape: [g.batch, g.outHeight, g.outWidth, g.outChannels] },
-  ]);
+  const outShape = extras.depthToSpace
+    ? [g.batch, extras.depthToSpace.height, extras.depthToSpace.width, extras.depthToSpace.channels]
+    : [g.batch, g.outHeight, g.outWidth, g.outChannels];
+  const [y] = backend.runGraph(key, () => convGraph(g, route, block, extras), feeds, [{ name: 'y', shape: outShape }], true);
   return y;
 }
 
@@ -124,10 +125,106 @@ export const fusedConv2D: OnnxKernel = withFallback<tf.FusedConv2DAttrs>(tf.Fuse
   return runConv(backend, g, x, backend.float32(filter), hwioView(filter.shape), extras, bias, prelu);
 });
 
+/** Along one axis of a strided convolution: the taps of each output phase, as a small convolution. */
+interface PhaseAxis {
+  /** filter taps of the phase convolution */
+  taps: number;
+  /** zero rows before and after dy */
+  padBefore: number;
+  padAfter: number;
+  /** rows of each phase's output (the spread image has `rows * stride`, cropped to the input's) */
+  rows: number;
+}
+
 /**
- * dx of y = conv(x, w): a stride-1 convolution of dy (zeros inserted between its pixels for a
- * strided convolution) with the filter flipped in space and in/out swapped, padded by
- * (k - 1 - pad) so that the output has the input's size.
+ * Input-gradient rows i = s * a + r (phase r) collect dy[a - t] * w[r + pad + s * t] over the t
+ * that keep the filter index inside [0, k): a stride-1 convolution of dy whose filter holds, for
+ * phase r, tap j = tMax - j of those t. Returns undefined when a phase gets no tap or padding
+ * exceeds the filter.
+ */
+function phaseAxis(stride: number, filterSize: number, padBefore: number, inSize: number, outSize: number): PhaseAxis | undefined {
+  let tMin = Infinity;
+  let tMax = -Infinity;
+  for (let r = 0; r < stride; r++) {
+    const [first, last] = [Math.ceil((-r - padBefore) / stride), Math.floor((filterSize - 1 - r - padBefore) / stride)];
+    // A phase no tap reaches (a 1x1 stride-2 filter) would make this form compute zeros: the
+    // zero-inserted route costs the same there without spreading the result.
+    if (first > last) return undefined;
+    tMin = Math.min(tMin, first);
+    tMax = Math.max(tMax, last);
+  }
+  if (tMax < 0 || tMin > 0) return undefined;
+  const taps = tMax - tMin + 1;
+  const rows = Math.ceil(inSize / stride);
+  const padAfter = Math.max(0, rows - outSize - tMin);
+  return { taps, padBefore: tMax, padAfter, rows: outSize + tMax + padAfter - taps + 1 };
+}
+
+/**
+ * The phase filter, HWIO [Jy, Jx, Co, s*s*Ci]: output channel (ry * s + rx) * Ci + ci of tap
+ * (jy, jx) is w[ry + top + s (tMaxY - jy), rx + left + s (tMaxX - jx), ci, :], or 0 outside w.
+ */
+function phaseFilter(w: Float32Array, fwd: ConvGeometry, ys: PhaseAxis, xs: PhaseAxis): Float32Array {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = fwd;
+  const [sh, sw] = fwd.strides;
+  const [top, left] = fwd.pads;
+  const phases = sh * sw;
+  const out = new Float32Array(ys.taps * xs.taps * co * phases * ci);
+  for (let jy = 0; jy < ys.taps; jy++) {
+    for (let jx = 0; jx < xs.taps; jx++) {
+      for (let ry = 0; ry < sh; ry++) {
+        const ky = ry + top + sh * (ys.padBefore - jy);
+        if (ky < 0 || ky >= kh) continue;
+        for (let rx = 0; rx < sw; rx++) {
+          const kx = rx + left + sw * (xs.padBefore - jx);
+          if (kx < 0 || kx >= kw) continue;
+          for (let i = 0; i < ci; i++) {
+            const from = ((ky * kw + kx) * ci + i) * co;
+            const channel = (ry * sw + rx) * ci + i;
+            for (let o = 0; o < co; o++) out[((jy * xs.taps + jx) * co + o) * phases * ci + channel] = w[from + o];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * dx of a strided convolution without zero insertion: one stride-1 convolution of dy computes
+ * all s*s output phases as channels, which the graph spreads into the image. For a 3x3 stride-2
+ * filter that is 16 taps per dy pixel instead of 36 over the zero-filled dy.
+ */
+function polyphaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo | undefined {
+  const [sh, sw] = fwd.strides;
+  const [top, left] = fwd.pads;
+  if (sh !== sw || fwd.dilations[0] !== 1 || fwd.dilations[1] !== 1) return undefined;
+  const ys = phaseAxis(sh, fwd.filterHeight, top, fwd.inHeight, fwd.outHeight);
+  const xs = phaseAxis(sw, fwd.filterWidth, left, fwd.inWidth, fwd.outWidth);
+  if (ys === undefined || xs === undefined) return undefined;
+  const g: ConvGeometry = {
+    batch: fwd.batch,
+    inHeight: fwd.outHeight,
+    inWidth: fwd.outWidth,
+    inChannels: fwd.outChannels,
+    outHeight: ys.rows,
+    outWidth: xs.rows,
+    outChannels: sh * sw * fwd.inChannels,
+    filterHeight: ys.taps,
+    filterWidth: xs.taps,
+    strides: [1, 1],
+    dilations: [1, 1],
+    pads: [ys.padBefore, xs.padBefore, ys.padAfter, xs.padAfter],
+  };
+  const w = phaseFilter(backend.float32(filter), fwd, ys, xs);
+  const extras: ConvExtras = { depthToSpace: { blocks: sh, channels: fwd.inChannels, height: fwd.inHeight, width: fwd.inWidth } };
+  return runConv(backend, g, dy, w, hwioView([ys.taps, xs.taps, fwd.outChannels, g.outChannels]), extras);
+}
+
+/**
+ * dx of y = conv(x, w). Stride 1: a convolution of dy with the filter flipped in space and in/out
+ * swapped, padded by (k - 1 - pad) so that the output has the input's size. Strided: the
+ * polyphase form above, else that convolution over dy with zeros inserted between its pixels.
  */
 export const conv2DBackpropInput: OnnxKernel = withFallback<tf.Conv2DBackpropInputAttrs>(
   tf.Conv2DBackpropInput,
@@ -141,6 +238,10 @@ export const conv2DBackpropInput: OnnxKernel = withFallback<tf.Conv2DBackpropInp
     const fwd = geometryOf(info);
     if (fwd === undefined) return undefined;
     const [sh, sw] = fwd.strides;
+    if (sh > 1 || sw > 1) {
+      const polyphase = polyphaseInputGradient(backend, fwd, dy, filter);
+      if (polyphase !== undefined) return polyphase;
+    }
     const [top, left] = fwd.pads;
     const dilatedHeight = fwd.outHeight * sh;
     const dilatedWidth = fwd.outWidth * sw;

@@ -9,12 +9,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
+import { SCRATCH_SLOT_FLOATS } from '../simd/arena';
 import type { BinaryOp, SimdKernels } from '../simd/kernels';
 import { blockRepeat, sameShape } from './elementwise-loops';
 import { allFloat32, MIN_LARGE_ELEMENTS, withFallback, type OnnxKernel } from './kernel-utils';
-
-/** Repeated operands up to this size are copied into the arena's scratch space. */
-const MAX_SCRATCH_FLOATS = 65536;
 
 /**
  * [outer, repeat, inner] of a `small` operand broadcast into `outShape`, or undefined when it
@@ -58,7 +56,7 @@ function binarySimd(backend: OnnxBackend, op: BinaryOp, a: Float32Array, b: Floa
   if (arena === undefined) return undefined;
   const [big, small] = layout.kind === 'repeat' && layout.smallLeft ? [b, a] : [a, b];
   if (!arena.contains(big) || (layout.kind === 'same' && !arena.contains(small))) return undefined;
-  if (layout.kind === 'repeat' && small.length > MAX_SCRATCH_FLOATS) return undefined;
+  if (layout.kind === 'repeat' && small.length > SCRATCH_SLOT_FLOATS) return undefined;
   const out = arena.take(size);
   if (out === undefined) return undefined;
   const k = arena.kernels;

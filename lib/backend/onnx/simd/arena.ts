@@ -12,6 +12,9 @@ const PAGE_BYTES = 65536;
 const ALIGN = 64;
 /** the first bytes hold small operands the kernels need in the memory (per-channel vectors) */
 const SCRATCH_BYTES = 1 << 20;
+/** scratch slots, each a vector of at most SCRATCH_SLOT_FLOATS floats */
+export const SCRATCH_SLOTS = 8;
+export const SCRATCH_SLOT_FLOATS = SCRATCH_BYTES / 4 / SCRATCH_SLOTS;
 
 export class WasmArena {
   readonly memory: WasmMemory;
@@ -67,11 +70,16 @@ export class WasmArena {
     if (this.views[index] === 0) this.fileFree(index);
   }
 
-  /** Copies a small vector (at most 64 Ki floats) into scratch slot 0..3 and returns its byte offset. */
+  /** Copies a small vector (at most SCRATCH_SLOT_FLOATS) into scratch slot 0..7 and returns its byte offset. */
   scratch(slot: number, values: ArrayLike<number>): number {
-    const offset = slot * (SCRATCH_BYTES / 4);
-    new Float32Array(this.memory.buffer, offset, values.length).set(values);
-    return offset;
+    this.scratchView(slot, values.length).set(values);
+    return slot * SCRATCH_SLOT_FLOATS * 4;
+  }
+
+  /** The first `length` floats of scratch slot 0..7 (where a kernel left a small result). */
+  scratchView(slot: number, length: number): Float32Array {
+    if (slot < 0 || slot >= SCRATCH_SLOTS || length > SCRATCH_SLOT_FLOATS) throw new Error(`scratch slot ${slot} cannot hold ${length} floats`);
+    return new Float32Array(this.memory.buffer, slot * SCRATCH_SLOT_FLOATS * 4, length);
   }
 
   private fileFree(index: number): void {

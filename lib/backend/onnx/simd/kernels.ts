@@ -6,7 +6,8 @@
  * and the batch-norm affine map round once more and may differ in the last bit.
  */
 import { wasm, type WasmMemory } from './wasm-api';
-import { encodeModule, F32, forLoop, I32, op, V128, type WasmFunction } from './wasm-writer';
+import { batchNormExports, batchNormFunctions, type BatchNormSimd } from './batchnorm-kernels';
+import { address, encodeModule, F32, forLoop, I32, load, op, store, V128, vectorThenTail, type WasmFunction } from './wasm-writer';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'squaredDifference'];
@@ -21,23 +22,6 @@ function combine(kind: BinaryOp, simd: boolean, scratch: number): number[] {
   };
   if (kind !== 'squaredDifference') return plain[kind];
   return [...plain.sub, ...op.tee(scratch), ...op.get(scratch), ...plain.mul];
-}
-
-const load = (base: number, offset: number, simd: boolean) => [...op.get(base), ...op.get(offset), ...op.i32Add, ...(simd ? op.v128Load : op.f32Load)];
-const address = (base: number, offset: number) => [...op.get(base), ...op.get(offset), ...op.i32Add];
-const store = (simd: boolean) => (simd ? op.v128Store : op.f32Store);
-/** end = (count * 4) rounded down to whole vectors when `simd`. */
-const byteEnd = (count: number, end: number, simd: boolean) => [
-  ...op.get(count), ...op.i32(2), ...op.i32Shl, ...(simd ? [...op.i32(-16), ...op.i32And] : []), ...op.set(end),
-];
-
-/** Two loops: whole vectors, then the remaining floats one by one. */
-function vectorThenTail(i: number, end: number, count: number, body: (simd: boolean) => number[]): number[] {
-  return [
-    ...op.i32(0), ...op.set(i),
-    ...byteEnd(count, end, true), ...forLoop(i, end, 16, body(true)),
-    ...byteEnd(count, end, false), ...forLoop(i, end, 4, body(false)),
-  ];
 }
 
 /** out[i] = a[i] op b[i]: (a, b, out, n) */
@@ -212,33 +196,6 @@ function fill(): WasmFunction {
   };
 }
 
-/** out = x * scale + shift with scale, shift repeating over rows: x, out [repeat, inner]: (x, scale, shift, out, repeat, inner) */
-function affine(): WasmFunction {
-  const [x, scale, shift, out, repeat, inner] = [0, 1, 2, 3, 4, 5];
-  const [r, j, end, row, xRow, outRow] = [6, 7, 8, 9, 10, 11];
-  const body = (simd: boolean) => [
-    ...address(outRow, j),
-    ...load(xRow, j, simd), ...load(scale, j, simd), ...(simd ? op.f32x4Mul : op.f32Mul),
-    ...load(shift, j, simd), ...(simd ? op.f32x4Add : op.f32Add),
-    ...store(simd),
-  ];
-  return {
-    name: 'affine',
-    params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, I32, I32],
-    body: [
-      ...op.i32(0), ...op.set(row),
-      ...op.i32(0), ...op.set(r),
-      ...forLoop(r, repeat, 1, [
-        ...op.get(x), ...op.get(row), ...op.i32Add, ...op.set(xRow),
-        ...op.get(out), ...op.get(row), ...op.i32Add, ...op.set(outRow),
-        ...vectorThenTail(j, end, inner, body),
-        ...op.get(row), ...op.get(inner), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(row),
-      ]),
-    ],
-  };
-}
-
 /** The exported kernels (pointers are byte offsets, counts in floats). */
 export interface SimdKernels {
   same: Record<BinaryOp, (a: number, b: number, out: number, n: number) => void>;
@@ -253,14 +210,15 @@ export interface SimdKernels {
   neg: (x: number, out: number, n: number) => void;
   square: (x: number, out: number, n: number) => void;
   fill: (out: number, n: number, value: number) => void;
-  affine: (x: number, scale: number, shift: number, out: number, repeat: number, inner: number) => void;
+  /** training-mode batch norm passes (batchnorm-kernels.ts) */
+  batchNorm: BatchNormSimd;
 }
 
 type Exported = (...args: number[]) => void;
 
 /** Compiles the kernels against `memory`; throws where WebAssembly SIMD is unsupported. */
 export function compileSimdKernels(memory: WasmMemory): SimdKernels {
-  const functions: WasmFunction[] = [relu(), step(), clip(), unary('neg'), unary('square'), fill(), affine()];
+  const functions: WasmFunction[] = [relu(), step(), clip(), unary('neg'), unary('square'), fill(), ...batchNormFunctions()];
   for (const kind of BINARY_OPS) functions.push(same(kind), scalar(kind, false), scalar(kind, true), block(kind, false), block(kind, true));
   const instance = new wasm.Instance(new wasm.Module(encodeModule(functions)), { env: { memory } });
   const fn = (name: string) => instance.exports[name] as Exported;
@@ -277,6 +235,6 @@ export function compileSimdKernels(memory: WasmMemory): SimdKernels {
     neg: fn('neg'),
     square: fn('square'),
     fill: fn('fill'),
-    affine: fn('affine'),
+    batchNorm: batchNormExports(fn),
   };
 }

@@ -75,6 +75,7 @@ export const op = {
   f32x4Gt: [0xfd, 0x44],
   f32x4Ne: [0xfd, 0x42],
   v128Bitselect: [0xfd, 0x52],
+  v128And: [0xfd, 0x4e],
   f32x4Neg: [0xfd, ...leb(0xe1)],
   f32x4Add: [0xfd, ...leb(0xe4)],
   f32x4Sub: [0xfd, ...leb(0xe5)],
@@ -98,6 +99,43 @@ export function forLoop(i: number, end: number, step: number, body: number[]): n
     ...op.get(i), ...op.i32(step), ...op.i32Add, ...op.set(i),
     0x0c, 0, // br to the loop
     0x0b, 0x0b, // end loop, end block
+  ];
+}
+
+/** Loads a float (or 4 when `simd`) from base + offset (locals). */
+export const load = (base: number, offset: number, simd: boolean) => [...op.get(base), ...op.get(offset), ...op.i32Add, ...(simd ? op.v128Load : op.f32Load)];
+/** Pushes base + offset (locals), the address of a store. */
+export const address = (base: number, offset: number) => [...op.get(base), ...op.get(offset), ...op.i32Add];
+export const store = (simd: boolean) => (simd ? op.v128Store : op.f32Store);
+/** end = (count * 4) rounded down to whole vectors when `simd`. */
+const byteEnd = (count: number, end: number, simd: boolean) => [
+  ...op.get(count), ...op.i32(2), ...op.i32Shl, ...(simd ? [...op.i32(-16), ...op.i32And] : []), ...op.set(end),
+];
+
+/** Two loops: whole vectors, then the remaining floats one by one. */
+export function vectorThenTail(i: number, end: number, count: number, body: (simd: boolean) => number[]): number[] {
+  return [
+    ...op.i32(0), ...op.set(i),
+    ...byteEnd(count, end, true), ...forLoop(i, end, 16, body(true)),
+    ...byteEnd(count, end, false), ...forLoop(i, end, 4, body(false)),
+  ];
+}
+
+
+/**
+ * `for (r = 0; r < rows; r++) body` over a row-major [rows, inner] layout: before each body,
+ * every `[base, rowLocal]` pair sets rowLocal = base + r * inner * 4 (byte offsets).
+ * Needs locals r, rows (count), inner (count) and `row` (scratch byte offset).
+ */
+export function rowLoop(r: number, rows: number, inner: number, row: number, pairs: Array<[number, number]>, body: number[]): number[] {
+  return [
+    ...op.i32(0), ...op.set(row),
+    ...op.i32(0), ...op.set(r),
+    ...forLoop(r, rows, 1, [
+      ...pairs.flatMap(([base, rowLocal]) => [...op.get(base), ...op.get(row), ...op.i32Add, ...op.set(rowLocal)]),
+      ...body,
+      ...op.get(row), ...op.get(inner), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(row),
+    ]),
   ];
 }
 

@@ -1,0 +1,90 @@
+/**
+ * Milliseconds and GFLOP/s of each convolution of an encoder, forward, input gradient and filter
+ * gradient, on one backend: where a training step's convolution time goes, layer by layer.
+ *
+ *   npx tsx bench/conv-layers.ts [--preset quick] [--backend onnx] [--batch 256] [--repeats 9]
+ *
+ * The batch defaults to 256, what a SimCLR step of batch 128 feeds the encoder (two views). Each
+ * time is the second fastest of `repeats` calls: on a shared machine the load only ever adds time.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/backend/select';
+import { getPreset } from '../lib/config/presets';
+import type { BackendName } from '../lib/config/types';
+
+interface ConvLayer {
+  /** input [B, H, W, Ci] */
+  x: [number, number, number, number];
+  /** filter [k, k, Ci, Co] */
+  filter: [number, number, number, number];
+  stride: number;
+}
+
+/** The distinct convolutions of a CIFAR ResNet (lib/models/resnet.ts) of this width and stages. */
+function resnetLayers(width: number, blocksPerStage: number[], batch: number): ConvLayer[] {
+  const layers: ConvLayer[] = [{ x: [batch, 32, 32, 3], filter: [3, 3, 3, width], stride: 1 }];
+  let [size, channels] = [32, width];
+  blocksPerStage.forEach((_, s) => {
+    const out = width * 2 ** s;
+    const stride = s > 0 ? 2 : 1;
+    layers.push({ x: [batch, size, size, channels], filter: [3, 3, channels, out], stride });
+    if (stride !== 1 || channels !== out) layers.push({ x: [batch, size, size, channels], filter: [1, 1, channels, out], stride });
+    size /= stride;
+    if (stride !== 1) layers.push({ x: [batch, size, size, out], filter: [3, 3, out, out], stride: 1 });
+    channels = out;
+  });
+  return layers;
+}
+
+function secondFastest(repeats: number, run: () => tf.Tensor): number {
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    const result = run();
+    result.dataSync();
+    times.push(performance.now() - start);
+    result.dispose();
+  }
+  return times.sort((a, b) => a - b)[Math.min(1, times.length - 1)];
+}
+
+async function main(): Promise<void> {
+  const args = new Map<string, string>();
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!['--preset', '--backend', '--batch', '--repeats'].includes(argv[i])) {
+      throw new Error(`unknown option ${argv[i]} (expected --preset, --backend, --batch, --repeats)`);
+    }
+    args.set(argv[i], argv[i + 1]);
+  }
+  const preset = getPreset(args.get('--preset') ?? 'quick');
+  const backend = (args.get('--backend') ?? 'onnx') as BackendName;
+  const batch = Number(args.get('--batch') ?? 256);
+  const repeats = Number(args.get('--repeats') ?? 9);
+  await selectBackend(backend);
+  const { width, blocksPerStage } = preset.pretrain.encoder;
+  console.log(`${preset.name} encoder (width ${width}, blocks ${blocksPerStage.join('-')}), batch ${batch}, backend ${tf.getBackend()}`);
+  let total = 0;
+  for (const { x: xShape, filter: wShape, stride } of resnetLayers(width, blocksPerStage, batch)) {
+    const pad = (wShape[0] - 1) / 2;
+    const x = tf.randomNormal(xShape) as tf.Tensor4D;
+    const w = tf.randomNormal(wShape) as tf.Tensor4D;
+    const y = tf.conv2d(x, w, stride, pad);
+    const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
+    const gflop = (2 * y.size * wShape[0] * wShape[1] * wShape[2]) / 1e9;
+    const forward = secondFastest(repeats, () => tf.conv2d(x, w, stride, pad));
+    const inputGrad = secondFastest(repeats, () => tf.conv2dTranspose(dy, w, xShape, stride, pad));
+    const filterGrad = secondFastest(repeats, () =>
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: wShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+    const rate = (ms: number) => `${ms.toFixed(1).padStart(6)} ms ${(gflop / ms * 1000).toFixed(0).padStart(4)} GF/s`;
+    console.log(`x ${xShape.join('x').padEnd(13)} w ${wShape.join('x').padEnd(9)} s${stride}: forward ${rate(forward)} | input grad ${rate(inputGrad)} | filter grad ${rate(filterGrad)}`);
+    total += forward + inputGrad + filterGrad;
+    tf.dispose([x, w, y, dy]);
+  }
+  console.log(`sum over the distinct layers: ${total.toFixed(0)} ms`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
