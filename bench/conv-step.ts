@@ -18,6 +18,7 @@ import { registerOnnxBackend } from '../lib/backend/onnx/register';
 import { kernelTimings, resetKernelTimings, type KernelTiming } from '../lib/backend/onnx/timing';
 import type { BackendName } from '../lib/config/types';
 import { makeTrainingStep } from './resnet-step';
+import { median } from '../lib/util/median';
 
 interface BenchOptions {
   backends: BackendName[];
@@ -77,11 +78,6 @@ function measureInChild(backend: BackendName, options: BenchOptions): Measuremen
   return JSON.parse(line) as Measurement;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function report(backend: BackendName, times: number[], batch: number): void {
   const ms = median(times);

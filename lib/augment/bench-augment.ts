@@ -17,11 +17,8 @@ import { makeProjectionHead } from '../models/heads';
 import { makeEncoder } from '../models/make-encoder';
 import { Rng } from '../util/random';
 import { simclrViews } from './simclr';
+import { median } from '../util/median';
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 /** Median wall milliseconds of `reps` runs of `fn`, after one warm-up run if asked. */
 function timeMs(reps: number, warmUp: boolean, fn: () => void): number {

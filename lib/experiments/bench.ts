@@ -13,16 +13,19 @@ import { type TrainingTask, runTrainingLoop } from '../train/loop';
 import { makePretrainModules, makePretrainTask } from '../train/pretrain';
 import { makeImageClassifierTask } from '../train/supervised';
 import { Rng } from '../util/random';
+import { median } from '../util/median';
 
 export interface BenchCase {
   preset: string;
   step: 'simclr' | 'supervised';
   backend: BackendName;
   batchSize: number;
-  /** training images per second over the timed steps (a SimCLR image is two views) */
+  /** training images per second of the median step (a SimCLR image is two views) */
   imagesPerSecond: number;
-  /** median wall milliseconds of one optimizer step */
+  /** median over rounds of each round's median wall milliseconds of one optimizer step */
   stepMs: number;
+  /** each round's median step, ms (the spread shows how much the machine's load moved) */
+  roundStepMs: number[];
   /** share of one profiled step per kernel, largest first */
   kernels: Array<{ name: string; ms: number; share: number }>;
 }
@@ -30,56 +33,121 @@ export interface BenchCase {
 export interface BenchOptions {
   presets: string[];
   backends: BackendName[];
+  /** timed steps per case and round, after WARM_UP_STEPS untimed ones */
   steps: number;
+  /** times every backend (and PyTorch) takes its turn */
+  rounds: number;
   data: DataContext;
+  /** Python whose PyTorch times the same steps each round (bench/pytorch-step.py), or null */
+  python: string | null;
   log: (line: string) => void;
 }
 
+export interface BenchResult {
+  cases: BenchCase[];
+  reference: ReferenceRun | null;
+}
+
+
 /**
  * Times the real training step of the presets' encoders (the same task objects and loop the runs
- * use: augmentation, forward, loss, gradients, optimizer) on each backend, and profiles one step
- * per kernel. Steps run through `runTrainingLoop` on a scratch folder, so nothing is re-implemented.
+ * use: augmentation, forward, loss, gradients, optimizer) on each backend, profiles one step per
+ * kernel, and times the same steps in PyTorch. The machine's load drifts over minutes, so the
+ * backends and PyTorch take turns for `rounds` rounds and each case reports the median of its
+ * rounds: the ratios then compare steps measured side by side, not minutes apart.
  */
-export async function benchTrainingSteps(options: BenchOptions): Promise<BenchCase[]> {
-  const cases: BenchCase[] = [];
-  for (const backend of options.backends) {
-    try {
-      await selectBackend(backend);
-    } catch (err) {
-      options.log(`${backend}: skipped (${(err as Error).message})`);
-      continue;
-    }
-    for (const presetName of options.presets) {
-      const preset = getPreset(presetName);
-      for (const step of ['simclr', 'supervised'] as const) {
-        const batchSize = step === 'simclr' ? preset.pretrain.batchSize : preset.scratch.batchSize;
-        const built = buildTask(step, presetName, options.data);
-        try {
-          const rows = options.data.splits.trainPool.subarray(0, batchSize * (options.steps + 1));
-          const task: TrainingTask = { ...built.task, epochRows: () => rows, evaluate: () => ({ metrics: {} }) };
-          const stepMs: number[] = [];
-          let last = performance.now();
-          const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
-          await runTrainingLoop(task, {
-            epochs: 1, batchSize, dropLast: true, optimizer: step === 'simclr' ? preset.pretrain.optimizer : preset.scratch.optimizer,
-            earlyStopping: { patience: 0, minDelta: 0 }, seed: 0,
-          }, {
-            runDir: scratch, resume: false, configHash: 'bench',
-            hooks: { onStep: () => { const now = performance.now(); stepMs.push(now - last); last = now; } },
-          });
-          fs.rmSync(scratch, { recursive: true, force: true });
-          const timed = stepMs.slice(1).sort((a, b) => a - b); // the first step pays for kernel and session set-up
-          const median = timed[Math.floor(timed.length / 2)];
-          const kernels = await profileStep(task, batchSize, options.data);
-          cases.push({ preset: presetName, step, backend, batchSize, imagesPerSecond: (1000 * batchSize) / median, stepMs: median, kernels });
-          options.log(`${backend} ${presetName} ${step} batch ${batchSize}: ${((1000 * batchSize) / median).toFixed(0)} images/s (${median.toFixed(0)} ms/step)`);
-        } finally {
-          built.dispose();
+export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
+  const stepTimes = new Map<string, { template: Omit<BenchCase, 'stepMs' | 'imagesPerSecond' | 'roundStepMs'>; rounds: number[] }>();
+  const skipped = new Set<BackendName>();
+  const referenceRounds: ReferenceRun[] = [];
+  let python = options.python;
+  for (let round = 0; round < options.rounds; round++) {
+    for (const backend of options.backends) {
+      if (skipped.has(backend)) continue;
+      try {
+        await selectBackend(backend);
+      } catch (err) {
+        options.log(`${backend}: skipped (${(err as Error).message})`);
+        skipped.add(backend);
+        continue;
+      }
+      for (const presetName of options.presets) {
+        for (const step of ['simclr', 'supervised'] as const) {
+          const key = `${backend}|${presetName}|${step}`;
+          const preset = getPreset(presetName);
+          const batchSize = step === 'simclr' ? preset.pretrain.batchSize : preset.scratch.batchSize;
+          const ms = await timeSteps(step, presetName, batchSize, options);
+          const entry = stepTimes.get(key) ?? {
+            template: { preset: presetName, step, backend, batchSize, kernels: await profileCase(step, presetName, batchSize, options.data) },
+            rounds: [],
+          };
+          entry.rounds.push(ms);
+          stepTimes.set(key, entry);
+          options.log(`round ${round + 1}: ${backend} ${presetName} ${step} batch ${batchSize}: ${((1000 * batchSize) / ms).toFixed(0)} images/s (${ms.toFixed(0)} ms/step)`);
         }
       }
     }
+    if (python !== null) {
+      const reference = pytorchReference(python, options.presets, options.steps, (line) => options.log(`round ${round + 1}: ${line}`));
+      if (reference === null) python = null;
+      else referenceRounds.push(reference);
+    }
   }
-  return cases;
+  const cases = [...stepTimes.values()].map(({ template, rounds }) => {
+    const stepMs = median(rounds);
+    return { ...template, stepMs, imagesPerSecond: (1000 * template.batchSize) / stepMs, roundStepMs: rounds };
+  });
+  return { cases, reference: combineRounds(referenceRounds) };
+}
+
+/**
+ * Untimed steps before the timed ones: the first builds the ORT sessions and SIMD kernels, the
+ * second still faults in fresh arena pages and runs JavaScript the JIT has not optimised yet.
+ */
+const WARM_UP_STEPS = 2;
+
+/** Median wall ms of `steps` training steps after the warm-up steps, through the real training loop. */
+async function timeSteps(step: 'simclr' | 'supervised', presetName: string, batchSize: number, options: BenchOptions): Promise<number> {
+  const preset = getPreset(presetName);
+  const built = buildTask(step, presetName, options.data);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
+  try {
+    const rows = options.data.splits.trainPool.subarray(0, batchSize * (options.steps + WARM_UP_STEPS));
+    const task: TrainingTask = { ...built.task, epochRows: () => rows, evaluate: () => ({ metrics: {} }) };
+    const stepMs: number[] = [];
+    let last = performance.now();
+    await runTrainingLoop(task, {
+      epochs: 1, batchSize, dropLast: true, optimizer: step === 'simclr' ? preset.pretrain.optimizer : preset.scratch.optimizer,
+      earlyStopping: { patience: 0, minDelta: 0 }, seed: 0,
+    }, {
+      runDir: scratch, resume: false, configHash: 'bench',
+      hooks: { onStep: () => { const now = performance.now(); stepMs.push(now - last); last = now; } },
+    });
+    return median(stepMs.slice(WARM_UP_STEPS));
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    built.dispose();
+  }
+}
+
+/** The kernel profile of one step of a freshly built task. */
+async function profileCase(step: 'simclr' | 'supervised', presetName: string, batchSize: number, data: DataContext): Promise<BenchCase['kernels']> {
+  const built = buildTask(step, presetName, data);
+  try {
+    return await profileStep(built.task, batchSize, data);
+  } finally {
+    built.dispose();
+  }
+}
+
+/** PyTorch's cases with each case's median step over the rounds. */
+function combineRounds(rounds: ReferenceRun[]): ReferenceRun | null {
+  if (rounds.length === 0) return null;
+  const cases = rounds[0].cases.map((first) => {
+    const stepMs = median(rounds.map((r) => r.cases.find((c) => c.preset === first.preset && c.step === first.step)?.stepMs ?? first.stepMs));
+    return { ...first, stepMs, imagesPerSecond: (1000 * first.batchSize) / stepMs };
+  });
+  return { label: rounds[0].label, cases };
 }
 
 function buildTask(step: 'simclr' | 'supervised', presetName: string, data: DataContext): { task: TrainingTask; dispose: () => void } {
@@ -187,6 +255,11 @@ export function benchTable(cases: BenchCase[], reference: ReferenceRun | null = 
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+/** Each case's round medians, e.g. "onnx quick simclr 650 / 702 / 688; ...". */
+export function roundsSummary(cases: BenchCase[]): string {
+  return cases.map((c) => `${c.backend} ${c.preset} ${c.step} ${c.roundStepMs.map((ms) => ms.toFixed(0)).join(' / ')}`).join('; ');
 }
 
 /** Markdown list of the largest kernels per backend for one preset and step. */

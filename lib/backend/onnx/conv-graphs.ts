@@ -49,11 +49,12 @@ export interface ConvExtras {
   /** shape of the PReLU slopes, input 'prelu' (activation 'prelu') */
   preluShape?: number[];
   /**
-   * The convolution's outChannels are blocks x blocks phases of `channels` each (phase-major), to
-   * be spread into a blocks-times larger image and cropped to height x width: y [N, height,
-   * width, channels] (the polyphase input gradient of a strided convolution).
+   * The convolution's outChannels are blocks x blocks phases of `channels` each (phase-major), or
+   * with `onlyFirstPhase` just phase (0, 0) with zeros in the others, to be spread into a
+   * blocks-times larger image and cropped to height x width: y [N, height, width, channels] (the
+   * polyphase input gradient of a strided convolution).
    */
-  depthToSpace?: { blocks: number; channels: number; height: number; width: number };
+  depthToSpace?: { blocks: number; channels: number; height: number; width: number; onlyFirstPhase?: boolean };
 }
 
 /** The filter shape the graph input 'w' must have on `route`. */
@@ -163,18 +164,29 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
   }
   if (spread) {
     const { blocks, channels, height, width } = spread;
-    // [N, A, B, s*s*C] = [N, A, B, s, s, C] -> [N, A, s, B, s, C] = [N, A*s, B*s, C], then crop
+    // ... = [N, A*s, B*s, C], then crop
     const [tallHeight, wideWidth] = [outHeight * blocks, outWidth * blocks];
     const cropped = tallHeight !== height || wideWidth !== width;
-    consts.push(
-      { name: 'phases_shape6', type: 'int64', shape: [6], values: [batch, outHeight, outWidth, blocks, blocks, channels] },
-      { name: 'spread_shape4', type: 'int64', shape: [4], values: [batch, tallHeight, wideWidth, channels] },
-    );
-    nodes.push(
-      { op: 'Reshape', inputs: [convOut, 'phases_shape6'], outputs: ['phases6'] },
-      { op: 'Transpose', inputs: ['phases6'], outputs: ['spread6'], attrs: { perm: [0, 1, 3, 2, 4, 5] } },
-      { op: 'Reshape', inputs: ['spread6', 'spread_shape4'], outputs: [cropped ? 'spread' : 'y'] },
-    );
+    consts.push({ name: 'spread_shape4', type: 'int64', shape: [4], values: [batch, tallHeight, wideWidth, channels] });
+    if (spread.onlyFirstPhase) {
+      // [N, A, B, C] -> [N, A, 1, B, 1, C] -> zeros after -> [N, A, s, B, s, C]
+      consts.push(
+        { name: 'phase_shape6', type: 'int64', shape: [6], values: [batch, outHeight, 1, outWidth, 1, channels] },
+        { name: 'phase_pads', type: 'int64', shape: [12], values: [0, 0, 0, 0, 0, 0, 0, 0, blocks - 1, 0, blocks - 1, 0] },
+      );
+      nodes.push(
+        { op: 'Reshape', inputs: [convOut, 'phase_shape6'], outputs: ['phase6'] },
+        { op: 'Pad', inputs: ['phase6', 'phase_pads'], outputs: ['spread6'] },
+      );
+    } else {
+      // [N, A, B, s*s*C] = [N, A, B, s, s, C] -> [N, A, s, B, s, C]
+      consts.push({ name: 'phases_shape6', type: 'int64', shape: [6], values: [batch, outHeight, outWidth, blocks, blocks, channels] });
+      nodes.push(
+        { op: 'Reshape', inputs: [convOut, 'phases_shape6'], outputs: ['phases6'] },
+        { op: 'Transpose', inputs: ['phases6'], outputs: ['spread6'], attrs: { perm: [0, 1, 3, 2, 4, 5] } },
+      );
+    }
+    nodes.push({ op: 'Reshape', inputs: ['spread6', 'spread_shape4'], outputs: [cropped ? 'spread' : 'y'] });
     if (cropped) {
       consts.push(
         { name: 'crop_starts', type: 'int64', shape: [2], values: [0, 0] },

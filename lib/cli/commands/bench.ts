@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { BACKEND_ORDER, parseBackendName } from '../../backend/select';
 import { getPreset } from '../../config/presets';
 import { loadCifar, makeSplits, resolveDataDir } from '../../data/index';
-import { benchTable, benchTrainingSteps, kernelBreakdown, pytorchReference } from '../../experiments/bench';
+import { benchTable, kernelBreakdown, roundsSummary, runBenchmark } from '../../experiments/bench';
 import { updateReadme } from '../../report/readme';
 import type { DataContext } from '../../train/data-context';
 import { writeJsonAtomic } from '../../util/atomic-write';
@@ -16,6 +16,7 @@ interface BenchCommandOptions {
   presets: string;
   backends: string;
   steps: string;
+  rounds: string;
   dataDir: string;
   out: string;
   readme: string | false;
@@ -29,7 +30,8 @@ export function register(program: Command): void {
     .description('images/s of the real SimCLR and supervised training steps per preset encoder and backend, with a per-kernel breakdown; writes results/bench and the README performance section')
     .option('--presets <names>', 'comma-separated presets whose encoders are timed', 'quick,cpu')
     .option('--backends <names>', 'comma-separated backends (unavailable ones are skipped with the reason)', 'onnx,wasm')
-    .option('--steps <n>', 'timed steps per case (after one untimed warm-up step)', '4')
+    .option('--steps <n>', 'timed steps per case and round (after two untimed warm-up steps)', '4')
+    .option('--rounds <n>', 'times each backend and PyTorch take their turn (the load of a shared machine drifts; each case reports its median round)', '3')
     .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin', 'data')
     .option('--out <dir>', 'where bench.json and bench.md go', path.join('results', 'bench'))
     .option('--readme <file>', 'README whose performance section is regenerated', 'README.md')
@@ -48,20 +50,25 @@ export function register(program: Command): void {
       }).map((preset) => preset.name);
       const backends = options.backends.split(',').map((b) => parseBackendName(b.trim(), '--backends'));
       const steps = parsePositiveInt(options.steps, '--steps');
+      const rounds = parsePositiveInt(options.rounds, '--rounds');
       const dir = resolveDataDir(options.dataDir);
       if (!fs.existsSync(dir)) throw new UserError(`no CIFAR-10 in ${dir}; the benchmark uses real images: run \`npx cifar-ssl data\` first`);
       const dataset = loadCifar(dir);
       const data: DataContext = { dataset, splits: makeSplits(dataset, getPreset('quick').data) };
       const started = Date.now();
-      const cases = await benchTrainingSteps({ presets, backends, steps, data, log: (l) => console.log(l) });
-      const reference = options.pytorch === false ? null : pytorchReference(options.pytorch, presets, steps, (l) => console.log(l));
+      const { cases, reference } = await runBenchmark({
+        presets, backends, steps, rounds, data, python: options.pytorch === false ? null : options.pytorch, log: (l) => console.log(l),
+      });
       const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-      const command = `npx cifar-ssl bench --presets ${presets.join(',')} --backends ${backends.join(',')} --steps ${steps}${options.pytorch === false ? ' --no-pytorch' : ''}`;
+      const command = `npx cifar-ssl bench --presets ${presets.join(',')} --backends ${backends.join(',')} --steps ${steps} --rounds ${rounds}${options.pytorch === false ? ' --no-pytorch' : ''}`;
       const markdown = [
         `Measured by \`${command}\` on ${machine}, ${new Date().toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(0)} s. ` +
-          'Images per second of one optimizer step (median of the timed steps) with augmentation, forward, loss, gradients and update; a SimCLR image is two views.',
+          'Images per second of one optimizer step with augmentation, forward, loss, gradients and update; a SimCLR image is two views. ' +
+          `The backends${reference ? ' and PyTorch' : ''} took turns for ${rounds} round${rounds === 1 ? '' : 's'} of ${steps} timed steps; each number is the median round's median step.`,
         '',
         benchTable(cases, reference),
+        '',
+        `Median step per round, ms: ${roundsSummary(cases)}.`,
         '',
         'Largest kernels of one profiled step:',
         '',

@@ -199,6 +199,19 @@ function polyphaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: tf.
   const [sh, sw] = fwd.strides;
   const [top, left] = fwd.pads;
   if (sh !== sw || fwd.dilations[0] !== 1 || fwd.dilations[1] !== 1) return undefined;
+  const spread = { blocks: sh, channels: fwd.inChannels, height: fwd.inHeight, width: fwd.inWidth };
+  if (fwd.filterHeight === 1 && fwd.filterWidth === 1 && top === 0 && left === 0) {
+    // Only phase (0, 0) receives gradient: the 1x1 convolution at dy's size, then zeros between.
+    const rows = Math.ceil(fwd.inHeight / sh);
+    const cols = Math.ceil(fwd.inWidth / sw);
+    const g: ConvGeometry = {
+      batch: fwd.batch, inHeight: fwd.outHeight, inWidth: fwd.outWidth, inChannels: fwd.outChannels,
+      outHeight: rows, outWidth: cols, outChannels: fwd.inChannels, filterHeight: 1, filterWidth: 1,
+      strides: [1, 1], dilations: [1, 1], pads: [0, 0, rows - fwd.outHeight, cols - fwd.outWidth],
+    };
+    if (g.pads[2] < 0 || g.pads[3] < 0) return undefined;
+    return runConv(backend, g, dy, backend.float32(filter), transposedFlippedView(filter.shape), { depthToSpace: { ...spread, onlyFirstPhase: true } });
+  }
   const ys = phaseAxis(sh, fwd.filterHeight, top, fwd.inHeight, fwd.outHeight);
   const xs = phaseAxis(sw, fwd.filterWidth, left, fwd.inWidth, fwd.outWidth);
   if (ys === undefined || xs === undefined) return undefined;
@@ -217,7 +230,7 @@ function polyphaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: tf.
     pads: [ys.padBefore, xs.padBefore, ys.padAfter, xs.padAfter],
   };
   const w = phaseFilter(backend.float32(filter), fwd, ys, xs);
-  const extras: ConvExtras = { depthToSpace: { blocks: sh, channels: fwd.inChannels, height: fwd.inHeight, width: fwd.inWidth } };
+  const extras: ConvExtras = { depthToSpace: spread };
   return runConv(backend, g, dy, w, hwioView([ys.taps, xs.taps, fwd.outChannels, g.outChannels]), extras);
 }
 
