@@ -23,8 +23,8 @@ type Shape4 = [number, number, number, number];
 /**
  * The padded windows also multiply the zero rows and columns of dy: 13% more work for 32x32
  * images padded by 1, 27% for 16x16, 56% for 8x8. Measured on the quick encoder's layers
- * (.scratch-free: `npm run bench:kernels`), the windows still beat slicing every tap out of the
- * input at 16x16 (33 vs 58 ms for 32 -> 32 channels, batch 256) and tie at 8x8.
+ * (`npm run bench:layers`), the windows still beat slicing every tap out of the input at 16x16
+ * (33 vs 58 ms for 32 -> 32 channels, batch 256) and tie at 8x8.
  */
 const MAX_PADDING_OVERHEAD = 1.6;
 
