@@ -75,3 +75,29 @@ describe('training commands on the smoke preset (real CIFAR-10)', () => {
     assert.equal(result.test.confusion.length, 10);
   });
 });
+
+describe('the benchmark command on the smoke preset (real CIFAR-10)', () => {
+  let skip: string | null = null;
+  before(async () => {
+    skip = await realDataOrSkipReason();
+  });
+
+  test('each backend takes its turns in its own process; the table, the rounds and bench.json are written', (t) => {
+    if (skip) return t.skip(skip);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
+    // onnx and wasm (the cpu backend takes minutes even on smoke); onnx is skipped where it cannot load.
+    const result = cli(['bench', '--presets', 'smoke', '--backends', 'onnx,wasm', '--steps', '1', '--rounds', '2', '--no-pytorch', '--no-readme', '--out', out]);
+    assert.equal(result.status, 0, result.stderr);
+    const bench = JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')) as { cases: Array<{ backend: string; step: string; imagesPerSecond: number; roundStepMs: number[]; kernels: unknown[] }> };
+    const onnx = /onnx: skipped/.test(result.stdout) ? [] : ['onnx simclr', 'onnx supervised'];
+    assert.deepEqual(bench.cases.map((c) => `${c.backend} ${c.step}`).sort(), [...onnx, 'wasm simclr', 'wasm supervised']);
+    for (const c of bench.cases) {
+      assert.equal(c.roundStepMs.length, 2, 'one median step per round');
+      assert.ok(c.imagesPerSecond > 0 && Number.isFinite(c.imagesPerSecond));
+      assert.ok(c.kernels.length > 0, 'the first round profiles the kernels');
+    }
+    const markdown = fs.readFileSync(path.join(out, 'bench.md'), 'utf8');
+    assert.match(markdown, onnx.length > 0 ? /\| smoke \| simclr \| 50 \| \d+ \| \d+ \| [\d.]+x \|/ : /\| smoke \| simclr \| 50 \| \d+ \|/);
+    assert.match(markdown, /took turns for 2 rounds of 1 timed steps/);
+  });
+});

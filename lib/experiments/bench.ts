@@ -37,7 +37,8 @@ export interface BenchOptions {
   steps: number;
   /** times every backend (and PyTorch) takes its turn */
   rounds: number;
-  data: DataContext;
+  /** the --data-dir of the command (the folder holding cifar-10-batches-bin, or that folder itself) */
+  dataDir: string;
   /** Python whose PyTorch times the same steps each round (bench/pytorch-step.py), or null */
   python: string | null;
   log: (line: string) => void;
@@ -48,43 +49,43 @@ export interface BenchResult {
   reference: ReferenceRun | null;
 }
 
+/** What one measuring process reports for its backend: each case's median step, and kernel profiles when asked. */
+export interface BackendMeasurement {
+  backend: BackendName;
+  /** why the backend could not be measured (it did not load); no cases then */
+  skipped?: string;
+  cases: Array<Omit<BenchCase, 'imagesPerSecond' | 'roundStepMs'>>;
+}
 
 /**
  * Times the real training step of the presets' encoders (the same task objects and loop the runs
  * use: augmentation, forward, loss, gradients, optimizer) on each backend, profiles one step per
- * kernel, and times the same steps in PyTorch. The machine's load drifts over minutes, so the
- * backends and PyTorch take turns for `rounds` rounds and each case reports the median of its
- * rounds: the ratios then compare steps measured side by side, not minutes apart.
+ * kernel, and times the same steps in PyTorch. Each backend's turn runs in a fresh process, as a
+ * training run would (in one process the backends share the heap, the garbage collector and the
+ * caches). The machine's load drifts over minutes, so the backends and PyTorch take turns for
+ * `rounds` rounds and each case reports its median round: the ratios then compare steps measured
+ * side by side, not minutes apart.
  */
-export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
-  const stepTimes = new Map<string, { template: Omit<BenchCase, 'stepMs' | 'imagesPerSecond' | 'roundStepMs'>; rounds: number[] }>();
+export function runBenchmark(options: BenchOptions): BenchResult {
+  const rounds = new Map<string, { first: BackendMeasurement['cases'][number]; stepMs: number[] }>();
   const skipped = new Set<BackendName>();
   const referenceRounds: ReferenceRun[] = [];
   let python = options.python;
   for (let round = 0; round < options.rounds; round++) {
     for (const backend of options.backends) {
       if (skipped.has(backend)) continue;
-      try {
-        await selectBackend(backend);
-      } catch (err) {
-        options.log(`${backend}: skipped (${(err as Error).message})`);
+      const measurement = measureInChild(backend, options, round === 0);
+      if (measurement.skipped !== undefined) {
+        options.log(`${backend}: skipped (${measurement.skipped})`);
         skipped.add(backend);
         continue;
       }
-      for (const presetName of options.presets) {
-        for (const step of ['simclr', 'supervised'] as const) {
-          const key = `${backend}|${presetName}|${step}`;
-          const preset = getPreset(presetName);
-          const batchSize = step === 'simclr' ? preset.pretrain.batchSize : preset.scratch.batchSize;
-          const ms = await timeSteps(step, presetName, batchSize, options);
-          const entry = stepTimes.get(key) ?? {
-            template: { preset: presetName, step, backend, batchSize, kernels: await profileCase(step, presetName, batchSize, options.data) },
-            rounds: [],
-          };
-          entry.rounds.push(ms);
-          stepTimes.set(key, entry);
-          options.log(`round ${round + 1}: ${backend} ${presetName} ${step} batch ${batchSize}: ${((1000 * batchSize) / ms).toFixed(0)} images/s (${ms.toFixed(0)} ms/step)`);
-        }
+      for (const c of measurement.cases) {
+        const key = `${backend}|${c.preset}|${c.step}`;
+        const entry = rounds.get(key) ?? { first: c, stepMs: [] };
+        entry.stepMs.push(c.stepMs);
+        rounds.set(key, entry);
+        options.log(`round ${round + 1}: ${backend} ${c.preset} ${c.step} batch ${c.batchSize}: ${((1000 * c.batchSize) / c.stepMs).toFixed(0)} images/s (${c.stepMs.toFixed(0)} ms/step)`);
       }
     }
     if (python !== null) {
@@ -93,11 +94,57 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       else referenceRounds.push(reference);
     }
   }
-  const cases = [...stepTimes.values()].map(({ template, rounds }) => {
-    const stepMs = median(rounds);
-    return { ...template, stepMs, imagesPerSecond: (1000 * template.batchSize) / stepMs, roundStepMs: rounds };
+  const cases = [...rounds.values()].map(({ first, stepMs }) => {
+    const ms = median(stepMs);
+    return { ...first, stepMs: ms, imagesPerSecond: (1000 * first.batchSize) / ms, roundStepMs: stepMs };
   });
   return { cases, reference: combineRounds(referenceRounds) };
+}
+
+/** The command line, run by measureInChild with the `bench` command's hidden --measure option. */
+const CLI = path.join(__dirname, '..', '..', 'bin', 'cifar-ssl.js');
+
+/** measureBackend in a fresh `cifar-ssl bench --measure` process. */
+function measureInChild(backend: BackendName, options: BenchOptions, profile: boolean): BackendMeasurement {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
+  const out = path.join(dir, 'measurement.json');
+  try {
+    const args = [
+      CLI, 'bench', '--measure', backend, '--measure-out', out, '--presets', options.presets.join(','),
+      '--steps', String(options.steps), '--data-dir', options.dataDir, ...(profile ? ['--measure-profile'] : []),
+    ];
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+    if (child.status !== 0 || !fs.existsSync(out)) {
+      const reason = `${child.stderr}\n${child.stdout}`.trim().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('npm warn')).slice(-3).join(' ');
+      throw new Error(`the ${backend} measuring process failed (exit ${child.status}): ${reason}`);
+    }
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as BackendMeasurement;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * In this process: selects `backend` and times every preset's SimCLR and supervised steps,
+ * profiling one step of each when asked. A backend that does not load is reported as skipped.
+ */
+export async function measureBackend(backend: BackendName, presets: string[], steps: number, profile: boolean, data: DataContext): Promise<BackendMeasurement> {
+  try {
+    await selectBackend(backend);
+  } catch (err) {
+    return { backend, skipped: (err as Error).message, cases: [] };
+  }
+  const cases: BackendMeasurement['cases'] = [];
+  for (const presetName of presets) {
+    const preset = getPreset(presetName);
+    for (const step of ['simclr', 'supervised'] as const) {
+      const batchSize = step === 'simclr' ? preset.pretrain.batchSize : preset.scratch.batchSize;
+      const stepMs = await timeSteps(step, presetName, batchSize, steps, data);
+      const kernels = profile ? await profileCase(step, presetName, batchSize, data) : [];
+      cases.push({ preset: presetName, step, backend, batchSize, stepMs, kernels });
+    }
+  }
+  return { backend, cases };
 }
 
 /**
@@ -107,12 +154,12 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
 const WARM_UP_STEPS = 2;
 
 /** Median wall ms of `steps` training steps after the warm-up steps, through the real training loop. */
-async function timeSteps(step: 'simclr' | 'supervised', presetName: string, batchSize: number, options: BenchOptions): Promise<number> {
+async function timeSteps(step: 'simclr' | 'supervised', presetName: string, batchSize: number, steps: number, data: DataContext): Promise<number> {
   const preset = getPreset(presetName);
-  const built = buildTask(step, presetName, options.data);
+  const built = buildTask(step, presetName, data);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
   try {
-    const rows = options.data.splits.trainPool.subarray(0, batchSize * (options.steps + WARM_UP_STEPS));
+    const rows = data.splits.trainPool.subarray(0, batchSize * (steps + WARM_UP_STEPS));
     const task: TrainingTask = { ...built.task, epochRows: () => rows, evaluate: () => ({ metrics: {} }) };
     const stepMs: number[] = [];
     let last = performance.now();

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { BACKEND_ORDER, parseBackendName } from '../../backend/select';
 import { getPreset } from '../../config/presets';
 import { loadCifar, makeSplits, resolveDataDir } from '../../data/index';
-import { benchTable, kernelBreakdown, roundsSummary, runBenchmark } from '../../experiments/bench';
+import { benchTable, kernelBreakdown, measureBackend, roundsSummary, runBenchmark } from '../../experiments/bench';
 import { updateReadme } from '../../report/readme';
 import type { DataContext } from '../../train/data-context';
 import { writeJsonAtomic } from '../../util/atomic-write';
@@ -22,6 +22,10 @@ interface BenchCommandOptions {
   readme: string | false;
   /** false with --no-pytorch */
   pytorch: string | false;
+  /** internal: measure this backend in this process (one turn of a round) and write the result to measureOut */
+  measure?: string;
+  measureOut?: string;
+  measureProfile?: boolean;
 }
 
 export function register(program: Command): void {
@@ -38,7 +42,14 @@ export function register(program: Command): void {
     .option('--no-readme', 'do not touch the README')
     .option('--pytorch <python>', 'Python whose PyTorch times the same steps for comparison (bench/pytorch-step.py); skipped with a message when it has no torch', '/usr/bin/python3')
     .option('--no-pytorch', 'no PyTorch comparison')
+    .addOption(new Option('--measure <backend>').hideHelp())
+    .addOption(new Option('--measure-out <file>').hideHelp())
+    .addOption(new Option('--measure-profile').hideHelp())
     .action(async (options: BenchCommandOptions) => {
+      if (options.measure !== undefined) {
+        await measureTurn(options);
+        return;
+      }
       // Presets that train the same encoder at the same batch sizes would time the same steps twice.
       const seen = new Map<string, string>();
       const presets = options.presets.split(',').map((p) => getPreset(p.trim())).filter((preset) => {
@@ -51,13 +62,11 @@ export function register(program: Command): void {
       const backends = options.backends.split(',').map((b) => parseBackendName(b.trim(), '--backends'));
       const steps = parsePositiveInt(options.steps, '--steps');
       const rounds = parsePositiveInt(options.rounds, '--rounds');
-      const dir = resolveDataDir(options.dataDir);
-      if (!fs.existsSync(dir)) throw new UserError(`no CIFAR-10 in ${dir}; the benchmark uses real images: run \`npx cifar-ssl data\` first`);
-      const dataset = loadCifar(dir);
-      const data: DataContext = { dataset, splits: makeSplits(dataset, getPreset('quick').data) };
+      const dataDir = resolveDataDir(options.dataDir);
+      if (!fs.existsSync(dataDir)) throw new UserError(`no CIFAR-10 in ${dataDir}; the benchmark uses real images: run \`npx cifar-ssl data\` first`);
       const started = Date.now();
-      const { cases, reference } = await runBenchmark({
-        presets, backends, steps, rounds, data, python: options.pytorch === false ? null : options.pytorch, log: (l) => console.log(l),
+      const { cases, reference } = runBenchmark({
+        presets, backends, steps, rounds, dataDir: options.dataDir, python: options.pytorch === false ? null : options.pytorch, log: (l) => console.log(l),
       });
       const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
       const command = `npx cifar-ssl bench --presets ${presets.join(',')} --backends ${backends.join(',')} --steps ${steps} --rounds ${rounds}${options.pytorch === false ? ' --no-pytorch' : ''}`;
@@ -79,4 +88,15 @@ export function register(program: Command): void {
       if (options.readme !== false) updateReadme(options.readme, markdown, 'bench');
       console.log(markdown);
     });
+}
+
+/** One backend's turn of a round, in the process the parent started for it. */
+async function measureTurn(options: BenchCommandOptions): Promise<void> {
+  if (options.measureOut === undefined) throw new UserError('--measure needs --measure-out');
+  const dataset = loadCifar(resolveDataDir(options.dataDir));
+  const data: DataContext = { dataset, splits: makeSplits(dataset, getPreset('quick').data) };
+  const backend = parseBackendName(options.measure ?? '', '--measure');
+  const presets = options.presets.split(',').map((p) => p.trim());
+  const measurement = await measureBackend(backend, presets, parsePositiveInt(options.steps, '--steps'), options.measureProfile === true, data);
+  writeJsonAtomic(options.measureOut, measurement);
 }
