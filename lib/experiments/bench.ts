@@ -138,9 +138,8 @@ export async function measureBackend(backend: BackendName, presets: string[], st
   for (const presetName of presets) {
     const preset = getPreset(presetName);
     for (const step of ['simclr', 'supervised'] as const) {
-      const batchSize = step === 'simclr' ? preset.pretrain.batchSize : preset.scratch.batchSize;
-      const stepMs = await timeSteps(step, presetName, batchSize, steps, data);
-      const kernels = profile ? await profileCase(step, presetName, batchSize, data) : [];
+      const { batchSize } = step === 'simclr' ? preset.pretrain : preset.scratch;
+      const { stepMs, kernels } = await timeSteps(step, presetName, steps, profile, data);
       cases.push({ preset: presetName, step, backend, batchSize, stepMs, kernels });
     }
   }
@@ -153,9 +152,14 @@ export async function measureBackend(backend: BackendName, presets: string[], st
  */
 const WARM_UP_STEPS = 2;
 
-/** Median wall ms of `steps` training steps after the warm-up steps, through the real training loop. */
-async function timeSteps(step: 'simclr' | 'supervised', presetName: string, batchSize: number, steps: number, data: DataContext): Promise<number> {
-  const preset = getPreset(presetName);
+/**
+ * Median wall ms of `steps` training steps after the warm-up steps, through the real training
+ * loop, and, when asked, the kernel profile of one more step of the same task.
+ */
+async function timeSteps(
+  step: 'simclr' | 'supervised', presetName: string, steps: number, profile: boolean, data: DataContext,
+): Promise<{ stepMs: number; kernels: BenchCase['kernels'] }> {
+  const { batchSize, optimizer } = step === 'simclr' ? getPreset(presetName).pretrain : getPreset(presetName).scratch;
   const built = buildTask(step, presetName, data);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
   try {
@@ -164,25 +168,14 @@ async function timeSteps(step: 'simclr' | 'supervised', presetName: string, batc
     const stepMs: number[] = [];
     let last = performance.now();
     await runTrainingLoop(task, {
-      epochs: 1, batchSize, dropLast: true, optimizer: step === 'simclr' ? preset.pretrain.optimizer : preset.scratch.optimizer,
-      earlyStopping: { patience: 0, minDelta: 0 }, seed: 0,
+      epochs: 1, batchSize, dropLast: true, optimizer, earlyStopping: { patience: 0, minDelta: 0 }, seed: 0,
     }, {
       runDir: scratch, resume: false, configHash: 'bench',
       hooks: { onStep: () => { const now = performance.now(); stepMs.push(now - last); last = now; } },
     });
-    return median(stepMs.slice(WARM_UP_STEPS));
+    return { stepMs: median(stepMs.slice(WARM_UP_STEPS)), kernels: profile ? await profileStep(task, batchSize, data) : [] };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
-    built.dispose();
-  }
-}
-
-/** The kernel profile of one step of a freshly built task. */
-async function profileCase(step: 'simclr' | 'supervised', presetName: string, batchSize: number, data: DataContext): Promise<BenchCase['kernels']> {
-  const built = buildTask(step, presetName, data);
-  try {
-    return await profileStep(built.task, batchSize, data);
-  } finally {
     built.dispose();
   }
 }

@@ -86,6 +86,35 @@ export function convInputDims(g: ConvGeometry, route: ConvRoute, block: number, 
 }
 
 /**
+ * Nodes that insert s - 1 zeros after every row and column of NHWC `input` [N, H, W, C]:
+ * [N, H, 1, W, 1, C] -> pad -> [N, H, sh, W, sw, C] -> `output` of dims `outDims` (the same bytes
+ * as [N, H*sh, W*sw, C]). Const names start with `prefix`.
+ */
+function zeroInsertion(prefix: string, input: string, output: string, [n, h, w, c]: number[], [sh, sw]: [number, number], outDims: number[]) {
+  const consts: ConstSpec[] = [
+    { name: `${prefix}_shape6`, type: 'int64', shape: [6], values: [n, h, 1, w, 1, c] },
+    { name: `${prefix}_pads`, type: 'int64', shape: [12], values: [0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1, 0] },
+    { name: `${prefix}_shape4`, type: 'int64', shape: [4], values: outDims },
+  ];
+  const nodes: NodeSpec[] = [
+    { op: 'Reshape', inputs: [input, `${prefix}_shape6`], outputs: [`${prefix}6`] },
+    { op: 'Pad', inputs: [`${prefix}6`, `${prefix}_pads`], outputs: [`${prefix}_padded`] },
+    { op: 'Reshape', inputs: [`${prefix}_padded`, `${prefix}_shape4`], outputs: [output] },
+  ];
+  return { nodes, consts };
+}
+
+/**
+ * Whether the NCHWc convolution writes y itself, with no ReorderOutput: exactly one block of
+ * output channels, and nothing (another activation, a spread) after it.
+ */
+function directOutput(g: ConvGeometry, route: ConvRoute, block: number, extras: ConvExtras): boolean {
+  const activation = extras.activation ?? 'linear';
+  const endsAtConv = activation === 'linear' || (route !== 'plain' && activation === 'relu');
+  return blockedDirectly(route, g.outChannels, block) && endsAtConv && extras.depthToSpace === undefined;
+}
+
+/**
  * Graph: x [N, H, W, Ci] (NHWC, or see convInputDims), w (layout of `route`), optional b ->
  * y [N, Ho, Wo, Co] (NHWC bytes). With `inputDilation` [sh, sw], H and W are the undilated sizes;
  * the convolution sees H*sh rows.
@@ -98,24 +127,12 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
   let x = 'x';
 
   if (dilated(extras)) {
-    const [sh, sw] = extras.inputDilation ?? [1, 1];
-    const [height, width] = [inHeight * sh, inWidth * sw];
-    // [N, H, W, C] -> [N, H, 1, W, 1, C] -> pad -> [N, H, sh, W, sw, C] -> [N, H*sh, W*sw, C]
-    consts.push(
-      { name: 'dil_shape6', type: 'int64', shape: [6], values: [batch, inHeight, 1, inWidth, 1, inChannels] },
-      { name: 'dil_pads', type: 'int64', shape: [12], values: [0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1, 0] },
-      {
-        name: 'dil_shape4',
-        type: 'int64',
-        shape: [4],
-        values: directIn ? [batch, inChannels, height, width] : [batch, height, width, inChannels],
-      },
-    );
-    nodes.push(
-      { op: 'Reshape', inputs: [x, 'dil_shape6'], outputs: ['dil6'] },
-      { op: 'Pad', inputs: ['dil6', 'dil_pads'], outputs: ['dil_padded'] },
-      { op: 'Reshape', inputs: ['dil_padded', 'dil_shape4'], outputs: ['dilated'] },
-    );
+    const factors = extras.inputDilation ?? [1, 1];
+    const [height, width] = [inHeight * factors[0], inWidth * factors[1]];
+    const dims = directIn ? [batch, inChannels, height, width] : [batch, height, width, inChannels];
+    const dilation = zeroInsertion('dil', x, 'dilated', [batch, inHeight, inWidth, inChannels], factors, dims);
+    nodes.push(...dilation.nodes);
+    consts.push(...dilation.consts);
     x = 'dilated';
   }
 
@@ -132,7 +149,7 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
   const spread = extras.depthToSpace;
   const convOut = spread ? 'y_phases' : 'y';
   const y = activation === 'linear' || fusedRelu ? convOut : 'y_linear';
-  const directOut = blockedDirectly(route, outChannels, block) && y === 'y';
+  const directOut = directOutput(g, route, block, extras);
 
   if (route === 'plain') {
     nodes.push(
@@ -167,26 +184,25 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
     // ... = [N, A*s, B*s, C], then crop
     const [tallHeight, wideWidth] = [outHeight * blocks, outWidth * blocks];
     const cropped = tallHeight !== height || wideWidth !== width;
-    consts.push({ name: 'spread_shape4', type: 'int64', shape: [4], values: [batch, tallHeight, wideWidth, channels] });
+    const spreadDims = [batch, tallHeight, wideWidth, channels];
+    const spreadOut = cropped ? 'spread' : 'y';
     if (spread.onlyFirstPhase) {
-      // [N, A, B, C] -> [N, A, 1, B, 1, C] -> zeros after -> [N, A, s, B, s, C]
-      consts.push(
-        { name: 'phase_shape6', type: 'int64', shape: [6], values: [batch, outHeight, 1, outWidth, 1, channels] },
-        { name: 'phase_pads', type: 'int64', shape: [12], values: [0, 0, 0, 0, 0, 0, 0, 0, blocks - 1, 0, blocks - 1, 0] },
-      );
-      nodes.push(
-        { op: 'Reshape', inputs: [convOut, 'phase_shape6'], outputs: ['phase6'] },
-        { op: 'Pad', inputs: ['phase6', 'phase_pads'], outputs: ['spread6'] },
-      );
+      // phase (0, 0) only: zeros where the other phases go
+      const insertion = zeroInsertion('phase', convOut, spreadOut, [batch, outHeight, outWidth, channels], [blocks, blocks], spreadDims);
+      nodes.push(...insertion.nodes);
+      consts.push(...insertion.consts);
     } else {
       // [N, A, B, s*s*C] = [N, A, B, s, s, C] -> [N, A, s, B, s, C]
-      consts.push({ name: 'phases_shape6', type: 'int64', shape: [6], values: [batch, outHeight, outWidth, blocks, blocks, channels] });
+      consts.push(
+        { name: 'phases_shape6', type: 'int64', shape: [6], values: [batch, outHeight, outWidth, blocks, blocks, channels] },
+        { name: 'spread_shape4', type: 'int64', shape: [4], values: spreadDims },
+      );
       nodes.push(
         { op: 'Reshape', inputs: [convOut, 'phases_shape6'], outputs: ['phases6'] },
         { op: 'Transpose', inputs: ['phases6'], outputs: ['spread6'], attrs: { perm: [0, 1, 3, 2, 4, 5] } },
+        { op: 'Reshape', inputs: ['spread6', 'spread_shape4'], outputs: [spreadOut] },
       );
     }
-    nodes.push({ op: 'Reshape', inputs: ['spread6', 'spread_shape4'], outputs: [cropped ? 'spread' : 'y'] });
     if (cropped) {
       consts.push(
         { name: 'crop_starts', type: 'int64', shape: [2], values: [0, 0] },
@@ -220,9 +236,7 @@ export function convOutputDims(g: ConvGeometry, route: ConvRoute, block: number,
     const { height, width, channels } = extras.depthToSpace;
     return [batch, height, width, channels];
   }
-  const activation = extras.activation ?? 'linear';
-  const linearOut = activation === 'linear' || (route !== 'plain' && activation === 'relu');
-  return blockedDirectly(route, outChannels, block) && linearOut ? [batch, outChannels, outHeight, outWidth] : [batch, outHeight, outWidth, outChannels];
+  return directOutput(g, route, block, extras) ? [batch, outChannels, outHeight, outWidth] : [batch, outHeight, outWidth, outChannels];
 }
 
 /**

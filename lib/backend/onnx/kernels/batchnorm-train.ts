@@ -36,14 +36,19 @@ function simdArena(backend: OnnxBackend, channels: number, ...arrays: Float32Arr
 
 /**
  * Adds per-channel float32 sums over blocks of rows into float64 totals: `sumBlock(firstRow,
- * rowCount)` leaves a block's two sums in the scratch slots `sum` and `sq`.
+ * rowCount, sumPtr, sqPtr)` leaves a block's two sums at the byte offsets of the scratch slots
+ * `sum` and `sq`.
  */
-function addBlockSums(arena: WasmArena, { rows, channels }: Geometry, sumBlock: (firstRow: number, rowCount: number) => void): [Float64Array, Float64Array] {
+function addBlockSums(
+  arena: WasmArena,
+  { rows, channels }: Geometry,
+  sumBlock: (firstRow: number, rowCount: number, sumPtr: number, sqPtr: number) => void,
+): [Float64Array, Float64Array] {
   const totals: [Float64Array, Float64Array] = [new Float64Array(channels), new Float64Array(channels)];
   const blockRows = Math.max(1, Math.floor(FLOAT32_BLOCK_ELEMENTS / channels));
   const [sum, sq] = [arena.scratchView(SLOT.sum, channels), arena.scratchView(SLOT.sq, channels)];
   for (let first = 0; first < rows; first += blockRows) {
-    sumBlock(first, Math.min(blockRows, rows - first));
+    sumBlock(first, Math.min(blockRows, rows - first), sum.byteOffset, sq.byteOffset);
     for (let c = 0; c < channels; c++) {
       totals[0][c] += sum[c];
       totals[1][c] += sq[c];
@@ -60,8 +65,7 @@ function moments(backend: OnnxBackend, xs: Float32Array, geo: Geometry): { mean:
   const arena = simdArena(backend, channels, xs);
   if (arena !== undefined) {
     const centerPtr = arena.scratch(SLOT.center, center);
-    const [sumPtr, sqPtr] = [arena.scratchView(SLOT.sum, 0).byteOffset, arena.scratchView(SLOT.sq, 0).byteOffset];
-    sums = addBlockSums(arena, geo, (first, count) =>
+    sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) =>
       arena.kernels.batchNorm.channelSums(xs.byteOffset + first * channels * 4, centerPtr, sumPtr, sqPtr, count, channels));
   } else {
     sums = [new Float64Array(channels), new Float64Array(channels)];
@@ -141,8 +145,7 @@ function backward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs
   let sums: [Float64Array, Float64Array];
   if (arena !== undefined) {
     const [aPtr, bPtr, centerPtr] = [arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), arena.scratch(SLOT.center, means)];
-    const [sumPtr, sqPtr] = [arena.scratchView(SLOT.sum, 0).byteOffset, arena.scratchView(SLOT.sq, 0).byteOffset];
-    sums = addBlockSums(arena, geo, (first, count) => {
+    sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) => {
       const offset = first * channels * 4;
       arena.kernels.batchNorm.gradientSums[mode](xs.byteOffset + offset, dys.byteOffset + offset, aPtr, bPtr, centerPtr, sumPtr, sqPtr, count, channels);
     });

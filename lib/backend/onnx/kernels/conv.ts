@@ -125,6 +125,32 @@ export const fusedConv2D: OnnxKernel = withFallback<tf.FusedConv2DAttrs>(tf.Fuse
   return runConv(backend, g, x, backend.float32(filter), hwioView(filter.shape), extras, bias, prelu);
 });
 
+/**
+ * A stride-1 convolution over dy [N, Ho, Wo, Co] of the forward convolution `fwd` (the input
+ * gradient's routes), with the given filter size, zero padding and output.
+ */
+function convOverDy(
+  fwd: ConvGeometry,
+  filter: [height: number, width: number],
+  pads: ConvGeometry['pads'],
+  out: { height: number; width: number; channels: number },
+): ConvGeometry {
+  return {
+    batch: fwd.batch,
+    inHeight: fwd.outHeight,
+    inWidth: fwd.outWidth,
+    inChannels: fwd.outChannels,
+    outHeight: out.height,
+    outWidth: out.width,
+    outChannels: out.channels,
+    filterHeight: filter[0],
+    filterWidth: filter[1],
+    strides: [1, 1],
+    dilations: [1, 1],
+    pads,
+  };
+}
+
 /** Along one axis of a strided convolution: the taps of each output phase, as a small convolution. */
 interface PhaseAxis {
   /** filter taps of the phase convolution */
@@ -204,31 +230,16 @@ function polyphaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: tf.
     // Only phase (0, 0) receives gradient: the 1x1 convolution at dy's size, then zeros between.
     const rows = Math.ceil(fwd.inHeight / sh);
     const cols = Math.ceil(fwd.inWidth / sw);
-    const g: ConvGeometry = {
-      batch: fwd.batch, inHeight: fwd.outHeight, inWidth: fwd.outWidth, inChannels: fwd.outChannels,
-      outHeight: rows, outWidth: cols, outChannels: fwd.inChannels, filterHeight: 1, filterWidth: 1,
-      strides: [1, 1], dilations: [1, 1], pads: [0, 0, rows - fwd.outHeight, cols - fwd.outWidth],
-    };
-    if (g.pads[2] < 0 || g.pads[3] < 0) return undefined;
+    if (rows < fwd.outHeight || cols < fwd.outWidth) return undefined;
+    const g = convOverDy(fwd, [1, 1], [0, 0, rows - fwd.outHeight, cols - fwd.outWidth], { height: rows, width: cols, channels: fwd.inChannels });
     return runConv(backend, g, dy, backend.float32(filter), transposedFlippedView(filter.shape), { depthToSpace: { ...spread, onlyFirstPhase: true } });
   }
   const ys = phaseAxis(sh, fwd.filterHeight, top, fwd.inHeight, fwd.outHeight);
   const xs = phaseAxis(sw, fwd.filterWidth, left, fwd.inWidth, fwd.outWidth);
   if (ys === undefined || xs === undefined) return undefined;
-  const g: ConvGeometry = {
-    batch: fwd.batch,
-    inHeight: fwd.outHeight,
-    inWidth: fwd.outWidth,
-    inChannels: fwd.outChannels,
-    outHeight: ys.rows,
-    outWidth: xs.rows,
-    outChannels: sh * sw * fwd.inChannels,
-    filterHeight: ys.taps,
-    filterWidth: xs.taps,
-    strides: [1, 1],
-    dilations: [1, 1],
-    pads: [ys.padBefore, xs.padBefore, ys.padAfter, xs.padAfter],
-  };
+  const g = convOverDy(fwd, [ys.taps, xs.taps], [ys.padBefore, xs.padBefore, ys.padAfter, xs.padAfter], {
+    height: ys.rows, width: xs.rows, channels: sh * sw * fwd.inChannels,
+  });
   const w = phaseFilter(backend.float32(filter), fwd, ys, xs);
   const extras: ConvExtras = { depthToSpace: spread };
   return runConv(backend, g, dy, w, hwioView([ys.taps, xs.taps, fwd.outChannels, g.outChannels]), extras);
@@ -266,20 +277,7 @@ export const conv2DBackpropInput: OnnxKernel = withFallback<tf.Conv2DBackpropInp
     ];
     // Padding wider than the filter (or an output cut short) has no such form; the cpu handles it.
     if (pads.some((p) => p < 0)) return undefined;
-    const g: ConvGeometry = {
-      batch: fwd.batch,
-      inHeight: fwd.outHeight,
-      inWidth: fwd.outWidth,
-      inChannels: fwd.outChannels,
-      outHeight: fwd.inHeight,
-      outWidth: fwd.inWidth,
-      outChannels: fwd.inChannels,
-      filterHeight: fwd.filterHeight,
-      filterWidth: fwd.filterWidth,
-      strides: [1, 1],
-      dilations: [1, 1],
-      pads,
-    };
+    const g = convOverDy(fwd, [fwd.filterHeight, fwd.filterWidth], pads, { height: fwd.inHeight, width: fwd.inWidth, channels: fwd.inChannels });
     const extras: ConvExtras = sh > 1 || sw > 1 ? { inputDilation: [sh, sw] } : {};
     return runConv(backend, g, dy, backend.float32(filter), transposedFlippedView(filter.shape), extras);
   },
