@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BufferPool } from './buffer-pool';
+import type { ChunkedSumRunner } from './parallel/helper-threads';
 import { MIN_LARGE_ELEMENTS } from './kernels/kernel-utils';
 import type { GraphSpec } from './proto';
 import type { WasmArena } from './simd/arena';
@@ -22,6 +23,8 @@ export class OnnxBackend extends MathBackendCPU {
     /** NCHWc block size of this CPU (0 when the NCHWc kernels are unavailable) */
     readonly nchwcBlock: number,
     pool: BufferPool,
+    /** chunked sums (the filter gradient), shared out with helper threads */
+    readonly chunks: ChunkedSumRunner,
   ) {
     super();
     this.pool = pool;
@@ -91,6 +94,7 @@ export class OnnxBackend extends MathBackendCPU {
   }
 
   override dispose(): void {
+    this.chunks.dispose();
     this.ort.dispose();
     this.pool.clear();
     super.dispose();

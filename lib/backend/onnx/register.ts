@@ -16,6 +16,7 @@ import { matMulKernels } from './kernels/matmul';
 import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
 import { detectBlockSize } from './layout';
+import { ChunkedSumRunner } from './parallel/helper-threads';
 import { defaultThreadCount, loadOrtRuntime } from './runtime';
 import { WasmArena } from './simd/arena';
 import { timed } from './timing';
@@ -39,6 +40,9 @@ function makeArena(megabytes: number): WasmArena | undefined {
   }
 }
 
+/** More helpers than this would mostly split chunks finer (a layer has 13-40 chunks). */
+const MAX_HELPER_THREADS = 7;
+
 /** Names of the kernels this backend implements (on ORT or in SIMD); the others are the cpu backend's. */
 export function onnxKernelNames(): string[] {
   return [...onnxKernels(), ...batchNormTrainKernels].map((k) => k.kernelName);
@@ -50,6 +54,8 @@ export interface OnnxBackendOptions {
   threads: number;
   /** ORT threads per convolution (default: logical cores, or `threads` when only that is given) */
   wideThreads: number;
+  /** helper threads that share out chunked sums (the filter gradient) with the main thread (default: wideThreads - 1, at most 7) */
+  helperThreads: number;
   /** idle ORT threads spin waiting for work: a little faster on an idle machine, far slower on a busy one */
   spinning: boolean;
   /** WebAssembly memory for tensors the SIMD kernels work on, MiB (reserved, committed as used; 0 = none) */
@@ -73,9 +79,11 @@ export function registerOnnxBackend(options: Partial<OnnxBackendOptions> = {}): 
  */
 export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackendOptions> = {}, priority = 0): void {
   if (tf.findBackendFactory(name) !== null) return;
+  const wideThreads = options.wideThreads ?? options.threads ?? defaultThreadCount(process.env, true);
   const settings: OnnxBackendOptions = {
     threads: defaultThreadCount(),
-    wideThreads: options.threads ?? defaultThreadCount(process.env, true),
+    wideThreads,
+    helperThreads: Math.min(MAX_HELPER_THREADS, wideThreads - 1),
     spinning: false,
     arenaMegabytes: 3072,
     poolMegabytes: 1024,
@@ -95,7 +103,9 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
         // No NCHWc kernels in this build or on this CPU: convolutions take the plain ONNX route.
       }
       const pool = new BufferPool(makeArena(settings.arenaMegabytes), settings.poolMegabytes * 2 ** 20);
-      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool);
+      // The main thread's share of a chunked sum runs single-threaded, like each helper's.
+      const chunks = new ChunkedSumRunner(loadOrtRuntime({ ...settings, threads: 1, wideThreads: 1 }), settings.helperThreads);
+      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks);
     },
     priority,
   );

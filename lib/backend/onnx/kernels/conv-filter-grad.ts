@@ -17,6 +17,7 @@ import type { OnnxBackend } from '../backend';
 import { filterGradGraph, tapGemmGraph, type ConvGeometry } from '../conv-graphs';
 import { geometryKey, geometryOf } from './conv';
 import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
+import type { ChunkFeed, ChunkedSumJob } from '../parallel/chunked-sum';
 
 type Shape4 = [number, number, number, number];
 
@@ -34,9 +35,9 @@ function paddingOverhead(g: ConvGeometry): number {
   return ((g.inHeight + top + bottom) * (g.inWidth + left + right)) / (g.outHeight * g.outWidth);
 }
 
-/** Copies NHWC `src` [N, H, W, C] into zeroed `dst` [N, Hp, Wp, C] at row `top`, column `left`. */
+/** Copies NHWC `src` [N, H, W, C] into `dst` [N, Hp, Wp, C] at row `top`, column `left`, zeros around. */
 function padInto(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
-  dst.fill(0);
+  dst.fill(0, 0, n * hp * wp * c);
   const rowLength = w * c;
   for (let image = 0; image < n; image++) {
     for (let row = 0; row < h; row++) {
@@ -56,44 +57,47 @@ export function filterGradChunkImages(g: ConvGeometry, targetBytes = FILTER_GRAD
   return Math.max(1, Math.min(g.batch, Math.floor(targetBytes / bytesPerImage)));
 }
 
+/** Source slots of the padded input and dy in the backend's chunked-sum runner. */
+const X_SLOT = 0;
+const DY_SLOT = 1;
+
 function filterGradStride1(backend: OnnxBackend, g: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
   const [top, left, bottom, right] = g.pads;
   const [hp, wp] = [inHeight + top + bottom, inWidth + left + right];
   const pixels = batch * hp * wp;
   const tail = (filterHeight - 1) * wp + (filterWidth - 1);
-  const xPadded = backend.output([(pixels + tail) * inChannels]);
-  const dyPadded = backend.output([pixels * outChannels]);
+  const xPadded = backend.chunks.source(X_SLOT, (pixels + tail) * inChannels);
+  const dyPadded = backend.chunks.source(DY_SLOT, pixels * outChannels);
   padInto(backend.float32(x), xPadded, batch, inHeight, inWidth, inChannels, hp, wp, top, left);
+  xPadded.fill(0, pixels * inChannels, (pixels + tail) * inChannels);
   padInto(backend.float32(dy), dyPadded, batch, outHeight, outWidth, outChannels, hp, wp, 0, 0);
-  const dwSize = filterHeight * filterWidth * inChannels * outChannels;
-  const dw = new Float32Array(dwSize);
+  const dwShape: Shape4 = [filterHeight, filterWidth, inChannels, outChannels];
+  const job: ChunkedSumJob = { graphs: {}, chunks: [], outputName: 'dw', outputSize: tf.util.sizeFromShape(dwShape) };
   const chunk = filterGradChunkImages(g);
   for (let first = 0; first < batch; first += chunk) {
     // A chunk's windows read up to `tail` pixels into the next image (or the zero tail), where its
     // dy is zero: padded dy has no output pixel in the last rows and columns of each image.
     const chunkPixels = Math.min(chunk, batch - first) * hp * wp;
     const offset = first * hp * wp;
-    const feeds = [{ name: 'dy', data: dyPadded.subarray(offset * outChannels, (offset + chunkPixels) * outChannels), dims: [chunkPixels, outChannels] }];
+    const key = `conv-filter-grad-taps|${chunkPixels},${inChannels},${outChannels},${filterHeight},${filterWidth}`;
+    if (job.graphs[key] === undefined) job.graphs[key] = tapGemmGraph(chunkPixels, inChannels, outChannels, filterHeight, filterWidth);
+    const feeds: ChunkFeed[] = [{ name: 'dy', region: 1, offset: 0, dims: [chunkPixels, outChannels] }];
     for (let ky = 0; ky < filterHeight; ky++) {
       for (let kx = 0; kx < filterWidth; kx++) {
-        const start = (offset + ky * wp + kx) * inChannels;
-        feeds.push({ name: `tap_${ky * filterWidth + kx}`, data: xPadded.subarray(start, start + chunkPixels * inChannels), dims: [chunkPixels, inChannels] });
+        feeds.push({ name: `tap_${ky * filterWidth + kx}`, region: 0, offset: (ky * wp + kx) * inChannels, dims: [chunkPixels, inChannels] });
       }
     }
-    const [partial] = backend.runGraph(
-      `conv-filter-grad-taps|${chunkPixels},${inChannels},${outChannels},${filterHeight},${filterWidth}`,
-      () => tapGemmGraph(chunkPixels, inChannels, outChannels, filterHeight, filterWidth),
+    job.chunks.push({
+      key,
+      regions: [
+        { source: 0, start: offset * inChannels, length: (chunkPixels + tail) * inChannels },
+        { source: 1, start: offset * outChannels, length: chunkPixels * outChannels },
+      ],
       feeds,
-      [{ name: 'dw', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
-    );
-    const values = backend.float32(partial);
-    for (let i = 0; i < dwSize; i++) dw[i] += values[i];
-    backend.disposeData(partial.dataId);
+    });
   }
-  backend.pool.recycle(xPadded);
-  backend.pool.recycle(dyPadded);
-  return backend.makeTensorInfo([filterHeight, filterWidth, inChannels, outChannels], 'float32', dw);
+  return backend.makeTensorInfo(dwShape, 'float32', backend.chunks.sum(job, [X_SLOT, DY_SLOT]));
 }
 
 export const conv2DBackpropFilter: OnnxKernel = withFallback<tf.Conv2DBackpropFilterAttrs>(

@@ -1,0 +1,72 @@
+/**
+ * A helper thread of ChunkedSumRunner (helper-threads.ts): loads ONNX Runtime, then for each job
+ * claims chunks from the shared counter and writes their outputs to the shared results buffer.
+ */
+import { receiveMessageOnPort, workerData } from 'worker_threads';
+import { loadOrtRuntime, type OrtRuntime } from '../runtime';
+import { chunkCopyElements, runChunk, type ChunkedSumJob } from './chunked-sum';
+import { CONTROL, doneIndex, STOP_JOB, type FromHelper, type HelperStart, type ToHelper } from './helper-threads';
+
+const { index, control, port } = workerData as HelperStart;
+const flags = new Int32Array(control);
+const done = doneIndex(index);
+
+function report(value: number, error?: unknown): void {
+  if (error !== undefined) {
+    const message: FromHelper = { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+    port.postMessage(message);
+  }
+  Atomics.store(flags, done, value);
+  Atomics.notify(flags, done);
+}
+
+function serve(runtime: OrtRuntime): void {
+  const sources: Float32Array[] = [];
+  const graphs: ChunkedSumJob['graphs'] = {};
+  let copyBuffer = new Float32Array(0);
+  let seen = CONTROL.FIRST_JOB - 1;
+  for (;;) {
+    Atomics.wait(flags, CONTROL.JOB_NUMBER, seen);
+    const jobNumber = Atomics.load(flags, CONTROL.JOB_NUMBER);
+    if (jobNumber === STOP_JOB) return;
+    if (jobNumber === seen) continue;
+    seen = jobNumber;
+    let job: ChunkedSumJob | undefined;
+    let slots: number[] = [];
+    let resultsSlot = 0;
+    // Messages posted before the job number was bumped are already queued on the port.
+    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+      const message = received.message as ToHelper;
+      if (message.kind === 'source') sources[message.slot] = new Float32Array(message.buffer);
+      else ({ job, slots, resultsSlot } = message);
+    }
+    try {
+      if (job === undefined) throw new Error(`job ${jobNumber} arrived without its description`);
+      Object.assign(graphs, job.graphs);
+      const fullJob: ChunkedSumJob = { ...job, graphs };
+      const jobSources = slots.map((slot) => sources[slot]);
+      const results = sources[resultsSlot];
+      for (let c = Atomics.add(flags, CONTROL.NEXT_CHUNK, 1); c < job.chunks.length; c = Atomics.add(flags, CONTROL.NEXT_CHUNK, 1)) {
+        const needed = chunkCopyElements(job.chunks[c]);
+        if (copyBuffer.length < needed) copyBuffer = new Float32Array(Math.ceil(needed * 1.25));
+        runChunk(runtime, fullJob, c, jobSources, results, copyBuffer);
+      }
+      report(jobNumber);
+    } catch (error) {
+      Atomics.store(flags, CONTROL.NEXT_CHUNK, job?.chunks.length ?? 0);
+      report(jobNumber, error);
+    }
+  }
+}
+
+let runtime: OrtRuntime | undefined;
+try {
+  runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false });
+} catch (error) {
+  report(-1, error);
+}
+if (runtime !== undefined) {
+  report(1);
+  serve(runtime);
+  runtime.dispose();
+}
