@@ -109,6 +109,15 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
       [[3, 7, 5, 5], [1, 1, 5, 3], 1, 'same'],
       // large enough for the stride-1 filter gradient's padded windows, in 4 chunks of images (12, 12, 12, 4)
       [[40, 24, 24, 16], [3, 3, 16, 16], 1, 'same'],
+      // strided filter gradients on row phases and column groups: odd sizes, explicit padding, a
+      // 5x5 filter (a third column group with one column dropped), an even 4x4 filter, stride 3,
+      // and one in 3 chunks of images
+      [[6, 15, 13, 16], [3, 3, 16, 24], 2, 'same'],
+      [[5, 16, 16, 8], [3, 3, 8, 16], 2, 1],
+      [[4, 14, 14, 4], [5, 5, 4, 8], 2, 'same'],
+      [[3, 13, 11, 6], [4, 4, 6, 5], 2, 'valid'],
+      [[2, 15, 15, 4], [3, 3, 4, 4], 3, 'same'],
+      [[70, 16, 16, 16], [3, 3, 16, 32], 2, 'same'],
     ];
     for (const [xShape, wShape, stride, pad] of cases) {
       await compareWithCpu(
@@ -299,6 +308,19 @@ describe('a conv-bn-relu residual network on onnx', { skip }, () => {
   });
 });
 
+test('strided filter gradients run on row phases and column groups where their grid wastes little', async () => {
+  const { windowGrid } = await import('../lib/backend/onnx/kernels/conv-filter-grad');
+  const layer: ConvGeometry = {
+    batch: 256, inHeight: 32, inWidth: 32, inChannels: 16, outHeight: 16, outWidth: 16, outChannels: 32,
+    filterHeight: 3, filterWidth: 3, strides: [2, 2], dilations: [1, 1], pads: [0, 0, 1, 1],
+  };
+  assert.deepEqual(windowGrid(layer), { stride: 2, gridHeight: 17, gridWidth: 17, columnGroups: 2, tail: 18 });
+  assert.deepEqual(windowGrid({ ...layer, filterHeight: 5, filterWidth: 5 }), { stride: 2, gridHeight: 18, gridWidth: 18, columnGroups: 3, tail: 38 });
+  assert.equal(windowGrid({ ...layer, filterHeight: 1, filterWidth: 1 }), undefined, 'a 1x1 stride-2 filter reads one phase in four');
+  assert.equal(windowGrid({ ...layer, strides: [2, 1] }), undefined);
+  assert.deepEqual(windowGrid({ ...layer, strides: [1, 1], outHeight: 32, outWidth: 32 }), { stride: 1, gridHeight: 34, gridWidth: 34, columnGroups: 3, tail: 70 });
+});
+
 test('the stride-1 filter gradient is cut into chunks of images that fit the cache', async () => {
   const { filterGradChunkImages } = await import('../lib/backend/onnx/kernels/conv-filter-grad');
   const geometry: ConvGeometry = {
@@ -308,4 +330,26 @@ test('the stride-1 filter gradient is cut into chunks of images that fit the cac
   assert.equal(filterGradChunkImages(geometry), 12, '26 x 26 padded pixels x 32 channels x 4 bytes = 86.5 KB per image, 12 in 1 MiB');
   assert.equal(filterGradChunkImages({ ...geometry, batch: 5 }), 5, 'never more than the batch');
   assert.equal(filterGradChunkImages(geometry, 10), 1, 'at least one image');
+});
+
+test('ORT writes an output straight into the array given for it', { skip }, async () => {
+  const { loadOrtRuntime } = await import('../lib/backend/onnx/runtime');
+  const runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false });
+  try {
+    const graph = () => ({
+      nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+      inputs: [{ name: 'x', type: 'float' as const, shape: [2, 3] }],
+      outputs: [{ name: 'y', type: 'float' as const, shape: [2, 3] }],
+    });
+    const feeds = [{ name: 'x', data: new Float32Array([1, -2, 3, -4, 5, -6]), dims: [2, 3] }];
+    const into = new Float32Array(6).fill(Number.NaN);
+    const [y] = runtime.run('relu', graph, feeds, ['y'], false, [into]);
+    assert.equal(y, into, 'the given array itself comes back');
+    assert.deepEqual([...into], [1, 0, 3, 0, 5, 0]);
+    const [fresh] = runtime.run('relu', graph, feeds, ['y']);
+    assert.deepEqual([...fresh], [1, 0, 3, 0, 5, 0]);
+    assert.throws(() => runtime.run('relu', graph, feeds, ['y'], false, [new Float32Array(5)]), /output y of relu has 6 elements; the array given for it has 5/);
+  } finally {
+    runtime.dispose();
+  }
 });

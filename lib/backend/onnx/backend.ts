@@ -75,6 +75,7 @@ export class OnnxBackend extends MathBackendCPU {
   /**
    * Runs a cached graph on float32 tensors and wraps its outputs as tensors of the given shapes
    * (the graph's own output shapes may differ, e.g. a flattened result). `wide`: see OrtRuntime.run.
+   * Large outputs are written by ORT straight into pool buffers (the SIMD arena when it has room).
    */
   runGraph(
     key: string,
@@ -83,9 +84,19 @@ export class OnnxBackend extends MathBackendCPU {
     outputs: ReadonlyArray<{ name: string; shape: number[] }>,
     wide = false,
   ): tf.TensorInfo[] {
-    // write() copies large outputs into the SIMD arena.
-    const results = this.ort.run(key, build, feeds, outputs.map((o) => o.name), wide);
-    return outputs.map((o, i) => this.makeTensorInfo(o.shape, 'float32', results[i] as Float32Array));
+    const into = outputs.map((o) => {
+      const size = tf.util.sizeFromShape(o.shape);
+      return size >= MIN_LARGE_ELEMENTS ? this.pool.take(size) : undefined;
+    });
+    let results: Float32Array[];
+    try {
+      results = this.ort.run(key, build, feeds, outputs.map((o) => o.name), wide, into) as Float32Array[];
+    } catch (error) {
+      for (const buffer of into) if (buffer !== undefined) this.pool.recycle(buffer);
+      throw error;
+    }
+    // write() keeps pool buffers as they are and copies other large outputs into the SIMD arena.
+    return outputs.map((o, i) => this.makeTensorInfo(o.shape, 'float32', results[i]));
   }
 
   /** Feed for a tensor of this backend. */

@@ -21,7 +21,7 @@ type TensorConstructor = new (type: string, data: OrtData, dims: readonly number
 
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, NativeTensor>, fetches: Record<string, null>, options: object): Record<string, NativeTensor>;
+  run(feeds: Record<string, NativeTensor>, fetches: Record<string, NativeTensor | null>, options: object): Record<string, NativeTensor>;
   dispose(): void;
 }
 
@@ -46,9 +46,15 @@ export interface Feed {
   dims: readonly number[];
 }
 
+/** A compiled graph and its output shapes (undefined where a dimension is symbolic). */
+interface CachedSession {
+  native: NativeSession;
+  outputDims: Map<string, number[] | undefined>;
+}
+
 /** ONNX Runtime loaded and ready: a cache of one session per graph key. */
 export class OrtRuntime {
-  private readonly sessions = new Map<string, NativeSession>();
+  private readonly sessions = new Map<string, CachedSession>();
 
   constructor(
     private readonly binding: NativeBinding,
@@ -63,27 +69,43 @@ export class OrtRuntime {
 
   /**
    * Runs the graph cached under `key` (built by `build` on first use) and returns its outputs in
-   * the order of `outputs`. Every graph input must be fed. (The binding copies each output into a
-   * new ArrayBuffer, even one given to fill, so outputs are always left to ORT to allocate.)
-   * A `wide` graph gets `wideThreads` threads when its session is created.
+   * the order of `outputs`. Every graph input must be fed. A `wide` graph gets `wideThreads`
+   * threads when its session is created.
+   *
+   * `into[i]`, when given, is a float32 array of exactly output i's size for ORT to write output
+   * i into; it is returned in place of the binding's result. (The binding still hands back a copy
+   * of every output, which is dropped, but the caller's own copy into its memory is saved.)
    */
-  run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: readonly string[], wide = false): OrtData[] {
-    let session = this.sessions.get(key);
-    if (session === undefined) {
-      session = this.createSession(build(), wide ? this.threading.wideThreads : this.threading.threads);
-      this.sessions.set(key, session);
-    }
+  run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: readonly string[], wide = false, into?: ReadonlyArray<Float32Array | undefined>): OrtData[] {
+    const session = this.sessions.get(key) ?? this.addSession(key, build(), wide);
     const nativeFeeds: Record<string, NativeTensor> = {};
     for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), feed.data, feed.dims);
-    const fetches: Record<string, null> = {};
-    for (const name of outputs) fetches[name] = null;
-    const results = session.run(nativeFeeds, fetches, {});
-    return outputs.map((name) => results[name].data);
+    const fetches: Record<string, NativeTensor | null> = {};
+    outputs.forEach((name, i) => {
+      const target = into?.[i];
+      const dims = session.outputDims.get(name);
+      if (target !== undefined && dims !== undefined) {
+        const size = dims.reduce((a, b) => a * b, 1);
+        if (target.length !== size) throw new RangeError(`output ${name} of ${key} has ${size} elements; the array given for it has ${target.length}`);
+        fetches[name] = new this.Tensor('float32', target, dims);
+      } else {
+        fetches[name] = null;
+      }
+    });
+    const results = session.native.run(nativeFeeds, fetches, {});
+    return outputs.map((name, i) => (fetches[name] !== null ? (into?.[i] as Float32Array) : results[name].data));
+  }
+
+  private addSession(key: string, spec: GraphSpec, wide: boolean): CachedSession {
+    const outputDims = new Map(spec.outputs.map((o) => [o.name, o.shape.every((d) => typeof d === 'number') ? (o.shape as number[]) : undefined]));
+    const session = { native: this.createSession(spec, wide ? this.threading.wideThreads : this.threading.threads), outputDims };
+    this.sessions.set(key, session);
+    return session;
   }
 
   /** Releases every cached session. */
   dispose(): void {
-    for (const session of this.sessions.values()) session.dispose();
+    for (const session of this.sessions.values()) session.native.dispose();
     this.sessions.clear();
   }
 

@@ -2,15 +2,21 @@
  * Conv2DBackpropFilter: dw[ky, kx] = sum over output pixels of x[pixel + tap]^T dy[pixel], one
  * [Ci, P] x [P, Co] product per filter tap (P = N * Ho * Wo), run by ORT's GEMM.
  *
- * For stride 1 on large images the taps need no copies of their own: pad x once into
- * [N, Hp, Wp, Ci] (plus a zero tail) and dy into [N, Hp, Wp, Co] (zeros where no output pixel
- * is); then, flattening pixels, tap (ky, kx) reads x at flat pixel p + ky * Wp + kx wherever dy is
- * non-zero, so its operand is the contiguous window starting ky * Wp + kx pixels in, handed to
- * ORT as a view. Otherwise each tap is sliced out of the padded input inside the graph.
+ * The taps need no copies of their own. For stride 1, pad x once into [N, Hp, Wp, Ci] (plus a
+ * zero tail) and dy into [N, Hp, Wp, Co] (zeros where no output pixel is); then, flattening
+ * pixels, tap (ky, kx) reads x at flat pixel p + ky * Wp + kx wherever dy is non-zero, so its
+ * operand is the contiguous window starting ky * Wp + kx pixels in, handed to ORT as a view.
+ * For stride s, x is first split into s row phases (phase a holds padded rows s i + a), and s
+ * neighbouring pixels of a row are read as one pixel of s Ci channels: tap row ky then reads phase
+ * ky mod s at grid row oy + ky div s, and the filter columns s m .. s m + s - 1 are one product
+ * of s Ci rows at grid column ox + m (a stride-1 window again, with a few more rows than the
+ * filter has columns: 6 products of 2 Ci x Co instead of 9 of Ci x Co for 3x3 and stride 2).
+ * Where the grid wastes too much work on zeros (tiny images), each tap is sliced out of the
+ * padded input inside one graph instead.
  *
- * The stride-1 products run over chunks of images whose padded x and dy fit in the cache, and
- * their partial filter gradients are summed: over the whole batch (tens of MB) each of the nine
- * taps streamed x and dy from memory again.
+ * The products run over chunks of images whose x and dy windows fit in the cache (over the whole
+ * batch, tens of MB, each of the nine taps streamed x and dy from memory again), shared out
+ * between the main thread and the helper threads, and their partial filter gradients are summed.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
@@ -22,82 +28,158 @@ import type { ChunkFeed, ChunkedSumJob } from '../parallel/chunked-sum';
 type Shape4 = [number, number, number, number];
 
 /**
- * The padded windows also multiply the zero rows and columns of dy: 13% more work for 32x32
- * images padded by 1, 27% for 16x16, 56% for 8x8. Measured on the quick encoder's layers
+ * The windows also multiply the zero rows and columns of dy: 13% more work for 32x32 images
+ * padded by 1, 27% for 16x16, 56% for 8x8. Measured on the quick encoder's layers
  * (`npm run bench:layers`), the windows still beat slicing every tap out of the input at 16x16
  * (33 vs 58 ms for 32 -> 32 channels, batch 256) and tie at 8x8.
  */
 const MAX_PADDING_OVERHEAD = 1.6;
 
-/** Pixels of the padded input per output pixel. */
-function paddingOverhead(g: ConvGeometry): number {
-  const [top, left, bottom, right] = g.pads;
-  return ((g.inHeight + top + bottom) * (g.inWidth + left + right)) / (g.outHeight * g.outWidth);
+/**
+ * The grid the windows run over: `stride` row phases of gridHeight rows by gridWidth grid pixels,
+ * each grid pixel `stride` neighbouring input pixels (stride * Ci values).
+ */
+export interface WindowGrid {
+  stride: number;
+  gridHeight: number;
+  gridWidth: number;
+  /** products per filter row: filter columns taken `stride` at a time */
+  columnGroups: number;
+  /** zero grid pixels after each row phase, for the windows of the last image */
+  tail: number;
 }
 
-/** Copies NHWC `src` [N, H, W, C] into `dst` [N, Hp, Wp, C] at row `top`, column `left`, zeros around. */
-function padInto(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
-  dst.fill(0, 0, n * hp * wp * c);
+export function windowGrid(g: ConvGeometry): WindowGrid | undefined {
+  const [sh, sw] = g.strides;
+  // A filter smaller than the stride reads only some phases (a 1x1 stride-2 filter one pixel in
+  // four): slicing its taps out is cheaper than copying every phase.
+  if (sh !== sw || g.dilations[0] !== 1 || g.dilations[1] !== 1 || g.filterHeight < sh || g.filterWidth < sw) return undefined;
+  const extraRows = Math.floor((g.filterHeight - 1) / sh);
+  const columnGroups = Math.ceil(g.filterWidth / sw);
+  const gridHeight = g.outHeight + extraRows;
+  const gridWidth = g.outWidth + columnGroups - 1;
+  return { stride: sh, gridHeight, gridWidth, columnGroups, tail: extraRows * gridWidth + columnGroups - 1 };
+}
+
+/** Grid pixels per output pixel: the work the windows spend, relative to the useful work. */
+function paddingOverhead(g: ConvGeometry, grid: WindowGrid): number {
+  return (grid.gridHeight * grid.gridWidth) / (g.outHeight * g.outWidth);
+}
+
+/**
+ * Copies NHWC `src` [N, H, W, C] into `dst` [N, Hp, Wp, C] at row `top`, column `left`, zeros
+ * around. Only the border is zeroed: zeroing all of dst first cost as much as the copy.
+ */
+export function padInto(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
   const rowLength = w * c;
+  const paddedRow = wp * c;
+  // From the end of one copied row to the start of the next one: right border, then left border
+  // (and, between images, the bottom rows of one and the top rows of the next).
+  let zeroFrom = 0;
   for (let image = 0; image < n; image++) {
     for (let row = 0; row < h; row++) {
-      const from = (image * h + row) * rowLength;
-      dst.set(src.subarray(from, from + rowLength), ((image * hp + row + top) * wp + left) * c);
+      const to = (image * hp + row + top) * paddedRow + left * c;
+      dst.fill(0, zeroFrom, to);
+      dst.set(src.subarray((image * h + row) * rowLength, (image * h + row + 1) * rowLength), to);
+      zeroFrom = to + rowLength;
     }
+  }
+  dst.fill(0, zeroFrom, n * hp * paddedRow);
+}
+
+/**
+ * Splits NHWC `src` [N, H, W, C], padded by `top` rows and `left` columns, into `s` row phases
+ * in `dst`: phase a, at element a * phaseLength, holds [N, gh, rowPixels, C] with row i = padded
+ * row s i + a, zero outside the image, then zeros up to phaseLength. Rows are copied whole.
+ */
+export function splitRowPhases(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, s: number, gh: number, rowPixels: number, top: number, left: number, phaseLength: number): void {
+  const rowLength = w * c;
+  const paddedRow = rowPixels * c;
+  for (let a = 0; a < s; a++) {
+    const phaseBase = a * phaseLength;
+    let zeroFrom = phaseBase;
+    for (let image = 0; image < n; image++) {
+      for (let i = 0; i < gh; i++) {
+        const row = s * i + a - top;
+        if (row < 0 || row >= h) continue;
+        const to = phaseBase + (image * gh + i) * paddedRow + left * c;
+        dst.fill(0, zeroFrom, to);
+        dst.set(src.subarray((image * h + row) * rowLength, (image * h + row + 1) * rowLength), to);
+        zeroFrom = to + rowLength;
+      }
+    }
+    dst.fill(0, zeroFrom, phaseBase + phaseLength);
   }
 }
 
-/** Bytes of padded x plus dy a chunk of the stride-1 filter gradient aims at: well inside a core's share of L2 + L3. */
+/** Bytes of x windows plus dy a chunk of the filter gradient aims at: well inside a core's share of L2 + L3. */
 export const FILTER_GRAD_CHUNK_BYTES = 2 ** 20;
 
-/** Images per chunk of the stride-1 filter gradient: as many as fit `targetBytes` of padded x and dy, at least one. */
+/** Images per chunk: as many as fit `targetBytes` of x phase images and padded dy, at least one. */
 export function filterGradChunkImages(g: ConvGeometry, targetBytes = FILTER_GRAD_CHUNK_BYTES): number {
-  const [top, left, bottom, right] = g.pads;
-  const bytesPerImage = (g.inHeight + top + bottom) * (g.inWidth + left + right) * (g.inChannels + g.outChannels) * 4;
+  const grid = windowGrid(g);
+  if (grid === undefined) return 1;
+  const bytesPerImage = grid.gridHeight * grid.gridWidth * (grid.stride * grid.stride * g.inChannels + g.outChannels) * 4;
   return Math.max(1, Math.min(g.batch, Math.floor(targetBytes / bytesPerImage)));
 }
 
-/** Source slots of the padded input and dy in the backend's chunked-sum runner. */
+/** Source slots of the x phase images and dy in the backend's chunked-sum runner. */
 const X_SLOT = 0;
 const DY_SLOT = 1;
 
-function filterGradStride1(backend: OnnxBackend, g: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
+function filterGradWindows(backend: OnnxBackend, g: ConvGeometry, grid: WindowGrid, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
-  const [top, left, bottom, right] = g.pads;
-  const [hp, wp] = [inHeight + top + bottom, inWidth + left + right];
-  const pixels = batch * hp * wp;
-  const tail = (filterHeight - 1) * wp + (filterWidth - 1);
-  const xPadded = backend.chunks.source(X_SLOT, (pixels + tail) * inChannels);
-  const dyPadded = backend.chunks.source(DY_SLOT, pixels * outChannels);
-  padInto(backend.float32(x), xPadded, batch, inHeight, inWidth, inChannels, hp, wp, top, left);
-  xPadded.fill(0, pixels * inChannels, (pixels + tail) * inChannels);
-  padInto(backend.float32(dy), dyPadded, batch, outHeight, outWidth, outChannels, hp, wp, 0, 0);
-  const dwShape: Shape4 = [filterHeight, filterWidth, inChannels, outChannels];
-  const job: ChunkedSumJob = { graphs: {}, chunks: [], outputName: 'dw', outputSize: tf.util.sizeFromShape(dwShape) };
+  const { stride, gridHeight, gridWidth, columnGroups, tail } = grid;
+  const [top, left] = g.pads;
+  const gridChannels = stride * inChannels;
+  const gridPixels = batch * gridHeight * gridWidth;
+  const phaseLength = (gridPixels + tail) * gridChannels;
+  const xPhases = backend.chunks.source(X_SLOT, stride * phaseLength);
+  const dyPadded = backend.chunks.source(DY_SLOT, gridPixels * outChannels);
+  splitRowPhases(backend.float32(x), xPhases, batch, inHeight, inWidth, inChannels, stride, gridHeight, gridWidth * stride, top, left, phaseLength);
+  padInto(backend.float32(dy), dyPadded, batch, outHeight, outWidth, outChannels, gridHeight, gridWidth, 0, 0);
+  const job: ChunkedSumJob = { graphs: {}, chunks: [], outputName: 'dw', outputSize: filterHeight * columnGroups * gridChannels * outChannels };
   const chunk = filterGradChunkImages(g);
   for (let first = 0; first < batch; first += chunk) {
-    // A chunk's windows read up to `tail` pixels into the next image (or the zero tail), where its
-    // dy is zero: padded dy has no output pixel in the last rows and columns of each image.
-    const chunkPixels = Math.min(chunk, batch - first) * hp * wp;
-    const offset = first * hp * wp;
-    const key = `conv-filter-grad-taps|${chunkPixels},${inChannels},${outChannels},${filterHeight},${filterWidth}`;
-    if (job.graphs[key] === undefined) job.graphs[key] = tapGemmGraph(chunkPixels, inChannels, outChannels, filterHeight, filterWidth);
-    const feeds: ChunkFeed[] = [{ name: 'dy', region: 1, offset: 0, dims: [chunkPixels, outChannels] }];
+    // A chunk's windows read up to `tail` grid pixels into the next image (or the zero tail),
+    // where its dy is zero: padded dy has no output pixel in the last rows and columns of each image.
+    const chunkPixels = Math.min(chunk, batch - first) * gridHeight * gridWidth;
+    const offset = first * gridHeight * gridWidth;
+    const key = `conv-filter-grad-taps|${chunkPixels},${gridChannels},${outChannels},${filterHeight},${columnGroups}`;
+    if (job.graphs[key] === undefined) job.graphs[key] = tapGemmGraph(chunkPixels, gridChannels, outChannels, filterHeight, columnGroups);
+    // Regions 0 .. stride-1: each row phase's part for this chunk; region `stride`: dy's.
+    const regions = Array.from({ length: stride }, (_, phase) => ({ source: 0, start: phase * phaseLength + offset * gridChannels, length: (chunkPixels + tail) * gridChannels }));
+    regions.push({ source: 1, start: offset * outChannels, length: chunkPixels * outChannels });
+    const feeds: ChunkFeed[] = [{ name: 'dy', region: stride, offset: 0, dims: [chunkPixels, outChannels] }];
     for (let ky = 0; ky < filterHeight; ky++) {
-      for (let kx = 0; kx < filterWidth; kx++) {
-        feeds.push({ name: `tap_${ky * filterWidth + kx}`, region: 0, offset: (ky * wp + kx) * inChannels, dims: [chunkPixels, inChannels] });
+      for (let group = 0; group < columnGroups; group++) {
+        const shift = Math.floor(ky / stride) * gridWidth + group;
+        feeds.push({ name: `tap_${ky * columnGroups + group}`, region: ky % stride, offset: shift * gridChannels, dims: [chunkPixels, gridChannels] });
       }
     }
-    job.chunks.push({
-      key,
-      regions: [
-        { source: 0, start: offset * inChannels, length: (chunkPixels + tail) * inChannels },
-        { source: 1, start: offset * outChannels, length: chunkPixels * outChannels },
-      ],
-      feeds,
-    });
+    job.chunks.push({ key, regions, feeds });
   }
-  return backend.makeTensorInfo(dwShape, 'float32', backend.chunks.sum(job, [X_SLOT, DY_SLOT]));
+  const products = backend.chunks.sum(job, [X_SLOT, DY_SLOT]);
+  return backend.makeTensorInfo([filterHeight, filterWidth, inChannels, outChannels], 'float32', filterFromGroups(products, g, grid));
+}
+
+/**
+ * dw [kh, kw, Ci, Co] from the products [kh, columnGroups, stride * Ci, Co]: filter column
+ * stride * m + b is rows b * Ci .. (b + 1) * Ci of group m (columns past kw are dropped).
+ */
+function filterFromGroups(products: Float32Array, g: ConvGeometry, grid: WindowGrid): Float32Array {
+  if (grid.stride === 1) return products;
+  const { filterHeight, filterWidth, inChannels, outChannels } = g;
+  const block = inChannels * outChannels;
+  const dw = new Float32Array(filterHeight * filterWidth * block);
+  for (let ky = 0; ky < filterHeight; ky++) {
+    for (let kx = 0; kx < filterWidth; kx++) {
+      const [group, b] = [Math.floor(kx / grid.stride), kx % grid.stride];
+      const from = ((ky * grid.columnGroups + group) * grid.stride + b) * block;
+      dw.set(products.subarray(from, from + block), (ky * filterWidth + kx) * block);
+    }
+  }
+  return dw;
 }
 
 export const conv2DBackpropFilter: OnnxKernel = withFallback<tf.Conv2DBackpropFilterAttrs>(
@@ -111,9 +193,8 @@ export const conv2DBackpropFilter: OnnxKernel = withFallback<tf.Conv2DBackpropFi
     );
     const g = geometryOf(info);
     if (g === undefined) return undefined;
-    if (g.strides[0] === 1 && g.strides[1] === 1 && paddingOverhead(g) <= MAX_PADDING_OVERHEAD) {
-      return filterGradStride1(backend, g, x, dy);
-    }
+    const grid = windowGrid(g);
+    if (grid !== undefined && paddingOverhead(g, grid) <= MAX_PADDING_OVERHEAD) return filterGradWindows(backend, g, grid, x, dy);
     const [dw] = backend.runGraph(
       `conv-filter-grad|${geometryKey(g)}`,
       () => filterGradGraph(g),

@@ -201,6 +201,9 @@ export class ChunkedSumRunner {
           execArgv: ['--require', require.resolve('tsx/cjs')],
         });
         worker.unref();
+        // The helper reports its own errors through the port; this catches one that escapes it
+        // (it would otherwise end this process too).
+        worker.on('error', (error) => console.warn(`onnx backend: helper thread ${h} failed: ${error.message}`));
         started.push({ worker, port: port1, graphsSent: new Set() });
       }
       const deadline = Date.now() + START_TIMEOUT_MS;

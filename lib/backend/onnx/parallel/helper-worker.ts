@@ -32,15 +32,15 @@ function serve(runtime: OrtRuntime): void {
     if (jobNumber === seen) continue;
     seen = jobNumber;
     let job: ChunkedSumJob | undefined;
-    let slots: number[] = [];
-    let resultsSlot = 0;
-    // Messages posted before the job number was bumped are already queued on the port.
-    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
-      const message = received.message as ToHelper;
-      if (message.kind === 'source') sources[message.slot] = new Float32Array(message.buffer);
-      else ({ job, slots, resultsSlot } = message);
-    }
     try {
+      let slots: number[] = [];
+      let resultsSlot = 0;
+      // Messages posted before the job number was bumped are already queued on the port.
+      for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+        const message = received.message as ToHelper;
+        if (message.kind === 'source') sources[message.slot] = new Float32Array(message.buffer);
+        else ({ job, slots, resultsSlot } = message);
+      }
       if (job === undefined) throw new Error(`job ${jobNumber} arrived without its description`);
       Object.assign(graphs, job.graphs);
       const fullJob: ChunkedSumJob = { ...job, graphs };
