@@ -2,8 +2,8 @@
  * Conv2DBackpropFilter: dw[ky, kx] = sum over output pixels of x[pixel + tap]^T dy[pixel], one
  * [Ci, P] x [P, Co] product per filter tap (P = N * Ho * Wo), run by ORT's GEMM.
  *
- * The taps need no copies of their own. For stride 1, pad x once into [N, Hp, Wp, Ci] (plus a
- * zero tail) and dy into [N, Hp, Wp, Co] (zeros where no output pixel is); then, flattening
+ * The taps need no copies of their own. For stride 1, pad x into [N, Hp, Wp, Ci] (plus a zero
+ * tail) and dy into [N, Hp, Wp, Co] (zeros where no output pixel is); then, flattening
  * pixels, tap (ky, kx) reads x at flat pixel p + ky * Wp + kx wherever dy is non-zero, so its
  * operand is the contiguous window starting ky * Wp + kx pixels in, handed to ORT as a view.
  * For stride s, x is first split into s row phases (phase a holds padded rows s i + a), and s
@@ -17,13 +17,15 @@
  * The products run over chunks of images whose x and dy windows fit in the cache (over the whole
  * batch, tens of MB, each of the nine taps streamed x and dy from memory again), shared out
  * between the main thread and the helper threads, and their partial filter gradients are summed.
+ * Each thread lays out (pads, splits) the images of its own chunks, so that work is shared too.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
 import { filterGradGraph, tapGemmGraph, type ConvGeometry } from '../conv-graphs';
 import { geometryKey, geometryOf } from './conv';
 import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
-import type { ChunkFeed, ChunkedSumJob } from '../parallel/chunked-sum';
+import type { ChunkFeed, ChunkRegion, ChunkedSumJob } from '../parallel/chunked-sum';
+import type { RowLayout } from '../parallel/row-layout';
 
 type Shape4 = [number, number, number, number];
 
@@ -66,52 +68,6 @@ function paddingOverhead(g: ConvGeometry, grid: WindowGrid): number {
   return (grid.gridHeight * grid.gridWidth) / (g.outHeight * g.outWidth);
 }
 
-/**
- * Copies NHWC `src` [N, H, W, C] into `dst` [N, Hp, Wp, C] at row `top`, column `left`, zeros
- * around. Only the border is zeroed: zeroing all of dst first cost as much as the copy.
- */
-export function padInto(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, hp: number, wp: number, top: number, left: number): void {
-  const rowLength = w * c;
-  const paddedRow = wp * c;
-  // From the end of one copied row to the start of the next one: right border, then left border
-  // (and, between images, the bottom rows of one and the top rows of the next).
-  let zeroFrom = 0;
-  for (let image = 0; image < n; image++) {
-    for (let row = 0; row < h; row++) {
-      const to = (image * hp + row + top) * paddedRow + left * c;
-      dst.fill(0, zeroFrom, to);
-      dst.set(src.subarray((image * h + row) * rowLength, (image * h + row + 1) * rowLength), to);
-      zeroFrom = to + rowLength;
-    }
-  }
-  dst.fill(0, zeroFrom, n * hp * paddedRow);
-}
-
-/**
- * Splits NHWC `src` [N, H, W, C], padded by `top` rows and `left` columns, into `s` row phases
- * in `dst`: phase a, at element a * phaseLength, holds [N, gh, rowPixels, C] with row i = padded
- * row s i + a, zero outside the image, then zeros up to phaseLength. Rows are copied whole.
- */
-export function splitRowPhases(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, s: number, gh: number, rowPixels: number, top: number, left: number, phaseLength: number): void {
-  const rowLength = w * c;
-  const paddedRow = rowPixels * c;
-  for (let a = 0; a < s; a++) {
-    const phaseBase = a * phaseLength;
-    let zeroFrom = phaseBase;
-    for (let image = 0; image < n; image++) {
-      for (let i = 0; i < gh; i++) {
-        const row = s * i + a - top;
-        if (row < 0 || row >= h) continue;
-        const to = phaseBase + (image * gh + i) * paddedRow + left * c;
-        dst.fill(0, zeroFrom, to);
-        dst.set(src.subarray((image * h + row) * rowLength, (image * h + row + 1) * rowLength), to);
-        zeroFrom = to + rowLength;
-      }
-    }
-    dst.fill(0, zeroFrom, phaseBase + phaseLength);
-  }
-}
-
 /** Bytes of x windows plus dy a chunk of the filter gradient aims at: well inside a core's share of L2 + L3. */
 export const FILTER_GRAD_CHUNK_BYTES = 2 ** 20;
 
@@ -123,33 +79,33 @@ export function filterGradChunkImages(g: ConvGeometry, targetBytes = FILTER_GRAD
   return Math.max(1, Math.min(g.batch, Math.floor(targetBytes / bytesPerImage)));
 }
 
-/** Source slots of the x phase images and dy in the backend's chunked-sum runner. */
-const X_SLOT = 0;
-const DY_SLOT = 1;
-
 function filterGradWindows(backend: OnnxBackend, g: ConvGeometry, grid: WindowGrid, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
   const { batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = g;
   const { stride, gridHeight, gridWidth, columnGroups, tail } = grid;
   const [top, left] = g.pads;
   const gridChannels = stride * inChannels;
-  const gridPixels = batch * gridHeight * gridWidth;
-  const phaseLength = (gridPixels + tail) * gridChannels;
-  const xPhases = backend.chunks.source(X_SLOT, stride * phaseLength);
-  const dyPadded = backend.chunks.source(DY_SLOT, gridPixels * outChannels);
-  splitRowPhases(backend.float32(x), xPhases, batch, inHeight, inWidth, inChannels, stride, gridHeight, gridWidth * stride, top, left, phaseLength);
-  padInto(backend.float32(dy), dyPadded, batch, outHeight, outWidth, outChannels, gridHeight, gridWidth, 0, 0);
+  // x: row phases of gridWidth * stride pixels per row; dy: its rows on the grid, no padding
+  // before them (zeros after, where no output pixel is).
+  const xLayout: RowLayout = {
+    height: inHeight, width: inWidth, channels: inChannels, stride, top, left,
+    gridHeight, rowPixels: gridWidth * stride, tailElements: tail * gridChannels,
+  };
+  const dyLayout: RowLayout = {
+    height: outHeight, width: outWidth, channels: outChannels, stride: 1, top: 0, left: 0,
+    gridHeight, rowPixels: gridWidth, tailElements: 0,
+  };
   const job: ChunkedSumJob = { graphs: {}, chunks: [], outputName: 'dw', outputSize: filterHeight * columnGroups * gridChannels * outChannels };
   const chunk = filterGradChunkImages(g);
   for (let first = 0; first < batch; first += chunk) {
-    // A chunk's windows read up to `tail` grid pixels into the next image (or the zero tail),
-    // where its dy is zero: padded dy has no output pixel in the last rows and columns of each image.
-    const chunkPixels = Math.min(chunk, batch - first) * gridHeight * gridWidth;
-    const offset = first * gridHeight * gridWidth;
+    const images = Math.min(chunk, batch - first);
+    // The windows of the chunk's last image read up to `tail` grid pixels past it, into zeros;
+    // within an image they read into the last rows and columns, where padded dy is zero.
+    const chunkPixels = images * gridHeight * gridWidth;
     const key = `conv-filter-grad-taps|${chunkPixels},${gridChannels},${outChannels},${filterHeight},${columnGroups}`;
     if (job.graphs[key] === undefined) job.graphs[key] = tapGemmGraph(chunkPixels, gridChannels, outChannels, filterHeight, columnGroups);
-    // Regions 0 .. stride-1: each row phase's part for this chunk; region `stride`: dy's.
-    const regions = Array.from({ length: stride }, (_, phase) => ({ source: 0, start: phase * phaseLength + offset * gridChannels, length: (chunkPixels + tail) * gridChannels }));
-    regions.push({ source: 1, start: offset * outChannels, length: chunkPixels * outChannels });
+    // Regions 0 .. stride-1: the chunk's images in each row phase; region `stride`: their dy.
+    const regions: ChunkRegion[] = Array.from({ length: stride }, (_, phase) => ({ kind: 'rows' as const, source: 0, layout: xLayout, firstImage: first, images, phase }));
+    regions.push({ kind: 'rows', source: 1, layout: dyLayout, firstImage: first, images, phase: 0 });
     const feeds: ChunkFeed[] = [{ name: 'dy', region: stride, offset: 0, dims: [chunkPixels, outChannels] }];
     for (let ky = 0; ky < filterHeight; ky++) {
       for (let group = 0; group < columnGroups; group++) {
@@ -159,7 +115,7 @@ function filterGradWindows(backend: OnnxBackend, g: ConvGeometry, grid: WindowGr
     }
     job.chunks.push({ key, regions, feeds });
   }
-  const products = backend.chunks.sum(job, [X_SLOT, DY_SLOT]);
+  const products = backend.chunks.sum(job, [backend.float32(x), backend.float32(dy)]);
   return backend.makeTensorInfo([filterHeight, filterWidth, inChannels, outChannels], 'float32', filterFromGroups(products, g, grid));
 }
 

@@ -5,18 +5,22 @@
  * it runs.
  *
  * ONNX Runtime's Node binding refuses views of a SharedArrayBuffer, and helper threads can see
- * nothing else, so a thread first copies a chunk's regions of the shared sources into memory of
- * its own (about 1 MiB, which then sits in its cache for the graph) and feeds views of that copy.
+ * nothing else, so a thread first writes a chunk's regions of the shared sources into memory of
+ * its own (about 1 MiB, which then sits in its cache for the graph) and feeds views of that: a
+ * plain copy of a run of a source, or images laid out on a padded grid (row-layout.ts).
  */
 import type { GraphSpec } from '../proto';
 import type { Feed, OrtRuntime } from '../runtime';
+import { copyRows, rowRegionLength, type RowLayout } from './row-layout';
 
-/** A run of one source buffer a chunk reads. */
-export interface ChunkRegion {
-  /** index into the job's sources */
-  source: number;
-  start: number;
-  length: number;
+/** What a chunk reads of one source: a run of it, or some images laid out on a grid. */
+export type ChunkRegion =
+  | { kind: 'copy'; source: number; start: number; length: number }
+  | { kind: 'rows'; source: number; layout: RowLayout; firstImage: number; images: number; phase: number };
+
+/** Elements a region takes in a thread's own memory. */
+export function regionLength(region: ChunkRegion): number {
+  return region.kind === 'copy' ? region.length : rowRegionLength(region.layout, region.images);
 }
 
 /** One graph input: a window of one of the chunk's regions. */
@@ -48,54 +52,82 @@ function elements(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-/** Elements of private memory the copy of a chunk's regions takes. */
+/** Elements of a thread's own memory that a chunk's regions take. */
 export function chunkCopyElements(chunk: Chunk): number {
-  return chunk.regions.reduce((sum, region) => sum + region.length, 0);
+  return chunk.regions.reduce((sum, region) => sum + regionLength(region), 0);
+}
+
+/** Whether a chunk can be fed views of its sources as they are (only plain runs, sources ORT accepts). */
+export function feedsInPlace(chunk: Chunk, sources: readonly Float32Array[]): boolean {
+  return chunk.regions.every((region) => region.kind === 'copy' && sources[region.source] !== undefined && !(sources[region.source].buffer instanceof SharedArrayBuffer));
+}
+
+function checkRegion(region: ChunkRegion, source: Float32Array | undefined, index: number): void {
+  if (source === undefined) throw new RangeError(`chunk region ${index} reads source ${region.source}, which the job does not have`);
+  const [start, end] = region.kind === 'copy'
+    ? [region.start, region.start + region.length]
+    : [region.firstImage * region.layout.height * region.layout.width * region.layout.channels,
+      (region.firstImage + region.images) * region.layout.height * region.layout.width * region.layout.channels];
+  if (start < 0 || end > source.length) {
+    throw new RangeError(`chunk region ${index} reads [${start}, ${end}) of source ${region.source}, which has ${source.length} elements`);
+  }
 }
 
 /**
- * The feeds of `chunk`: views of `sources` directly when `copyInto` is undefined (sources the
- * binding accepts), else views of a copy of the regions laid end to end in `copyInto`.
+ * The feeds of `chunk`: views of `sources` themselves when `into` is undefined (see
+ * feedsInPlace), else views of its regions written one after another into `into`.
  */
-export function chunkFeeds(chunk: Chunk, sources: readonly Float32Array[], copyInto?: Float32Array): Feed[] {
+export function chunkFeeds(chunk: Chunk, sources: readonly Float32Array[], into?: Float32Array): Feed[] {
   const regionBase: number[] = [];
   let base = 0;
-  for (const region of chunk.regions) {
+  chunk.regions.forEach((region, index) => {
     const source = sources[region.source];
-    if (region.start < 0 || region.start + region.length > source.length) {
-      throw new RangeError(`chunk region [${region.start}, ${region.start + region.length}) lies outside source ${region.source} of ${source.length} elements`);
+    checkRegion(region, source, index);
+    if (into === undefined) {
+      if (region.kind !== 'copy') throw new Error(`chunk region ${index} lays out rows: it needs memory to be written into`);
+      regionBase.push(region.start);
+      return;
     }
-    if (copyInto !== undefined) {
-      copyInto.set(source.subarray(region.start, region.start + region.length), base);
-      regionBase.push(base);
-      base += region.length;
-    }
-  }
+    if (region.kind === 'copy') into.set(source.subarray(region.start, region.start + region.length), base);
+    else copyRows(source, into, base, region.layout, region.firstImage, region.images, region.phase);
+    regionBase.push(base);
+    base += regionLength(region);
+  });
   return chunk.feeds.map((feed) => {
     const region = chunk.regions[feed.region];
     const length = elements(feed.dims);
-    if (feed.offset < 0 || feed.offset + length > region.length) {
-      throw new RangeError(`feed ${feed.name} [${feed.offset}, ${feed.offset + length}) lies outside its region of ${region.length} elements`);
+    if (region === undefined) throw new RangeError(`feed ${feed.name} reads region ${feed.region}, which the chunk does not have`);
+    if (feed.offset < 0 || feed.offset + length > regionLength(region)) {
+      throw new RangeError(`feed ${feed.name} [${feed.offset}, ${feed.offset + length}) lies outside its region of ${regionLength(region)} elements`);
     }
-    const data = copyInto === undefined
-      ? sources[region.source].subarray(region.start + feed.offset, region.start + feed.offset + length)
-      : copyInto.subarray(regionBase[feed.region] + feed.offset, regionBase[feed.region] + feed.offset + length);
-    return { name: feed.name, data, dims: feed.dims };
+    const memory = into ?? sources[region.source];
+    const start = regionBase[feed.region] + feed.offset;
+    return { name: feed.name, data: memory.subarray(start, start + length), dims: feed.dims };
   });
 }
 
-/** Runs chunk `index` of `job` and writes its output to `results` at `index * outputSize`. */
+/**
+ * Runs chunk `index` of `job` and writes its output to `results` at `index * outputSize`.
+ * `memory` is the thread's own buffer for the chunk's regions, grown as needed and returned.
+ */
 export function runChunk(
-  runtime: OrtRuntime, job: ChunkedSumJob, index: number, sources: readonly Float32Array[], results: Float32Array, copyInto?: Float32Array,
-): void {
+  runtime: OrtRuntime, job: ChunkedSumJob, index: number, sources: readonly Float32Array[], results: Float32Array, memory: Float32Array,
+): Float32Array {
   const chunk = job.chunks[index];
   const spec = job.graphs[chunk.key];
   if (spec === undefined) throw new Error(`chunked sum: no graph given for key ${chunk.key}`);
-  const [output] = runtime.run(chunk.key, () => spec, chunkFeeds(chunk, sources, copyInto), [job.outputName]) as Float32Array[];
+  let into: Float32Array | undefined;
+  if (!feedsInPlace(chunk, sources)) {
+    const needed = chunkCopyElements(chunk);
+    if (memory.length < needed) memory = new Float32Array(Math.ceil(needed * 1.25));
+    into = memory;
+  }
+  const [output] = runtime.run(chunk.key, () => spec, chunkFeeds(chunk, sources, into), [job.outputName]) as Float32Array[];
   if (output.length !== job.outputSize) {
     throw new Error(`chunked sum: graph ${chunk.key} gave ${output.length} elements, not ${job.outputSize}`);
   }
   results.set(output, index * job.outputSize);
+  return memory;
 }
 
 /**

@@ -16,7 +16,7 @@
 import * as path from 'path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
 import type { OrtRuntime } from '../runtime';
-import { chunkCopyElements, runChunk, sumChunkResults, type ChunkedSumJob } from './chunked-sum';
+import { runChunk, sumChunkResults, type ChunkedSumJob } from './chunked-sum';
 
 /** Int32 slots of the control block. */
 const NEXT_CHUNK = 0;
@@ -39,7 +39,7 @@ export interface HelperStart {
 /** Messages to a helper. */
 export type ToHelper =
   | { kind: 'source'; slot: number; buffer: SharedArrayBuffer }
-  | { kind: 'job'; job: ChunkedSumJob; slots: number[]; resultsSlot: number };
+  | { kind: 'job'; job: ChunkedSumJob; sourceLengths: number[] };
 
 /** Messages from a helper. */
 export type FromHelper = { kind: 'error'; message: string };
@@ -51,18 +51,14 @@ interface Helper {
   graphsSent: Set<string>;
 }
 
-/** Grows a private scratch buffer to at least `elements`. */
-function atLeast(buffer: Float32Array, elements: number): Float32Array {
-  return buffer.length >= elements ? buffer : new Float32Array(Math.ceil(elements * 1.25));
-}
-
 export class ChunkedSumRunner {
   private readonly control = new SharedArrayBuffer(4 * (DONE_BASE + 64));
   private readonly flags = new Int32Array(this.control);
   private helpers: Helper[] | undefined;
-  private readonly sources: Float32Array[] = [];
-  private results = new Float32Array(0);
-  private copyBuffer = new Float32Array(0);
+  /** the job's sources as the helpers see them (slot i: source i), and the results in RESULTS_SLOT */
+  private readonly shared: Float32Array[] = [];
+  /** the main thread's memory for the regions of the chunks it runs */
+  private memory = new Float32Array(0);
   private jobNumber = FIRST_JOB - 1;
   /** chunks of the last job the main thread ran itself (the helpers ran the rest) */
   lastJobMainChunks = 0;
@@ -84,37 +80,22 @@ export class ChunkedSumRunner {
   }
 
   /**
-   * A source buffer of at least `elements` for the next job, kept from job to job under `slot`:
-   * memory the helper threads see, when there are any. Its contents are left as they were.
+   * Runs every chunk of `job` on `sources` (any arrays: the helpers get copies in shared memory)
+   * and returns the sum of the chunks' outputs.
    */
-  source(slot: number, elements: number): Float32Array {
-    const helpers = this.startHelpers();
-    const held = this.sources[slot];
-    if (held !== undefined && held.length >= elements) return held;
-    const size = Math.ceil(elements * 1.25);
-    const created = helpers.length > 0 ? new Float32Array(new SharedArrayBuffer(size * 4)) : new Float32Array(size);
-    this.sources[slot] = created;
-    for (const helper of helpers) this.post(helper, { kind: 'source', slot, buffer: created.buffer as SharedArrayBuffer });
-    return created;
-  }
-
-  /** Runs every chunk of `job` on the sources held in `slots` and returns the sum of their outputs. */
-  sum(job: ChunkedSumJob, slots: readonly number[]): Float32Array {
+  sum(job: ChunkedSumJob, sources: readonly Float32Array[]): Float32Array {
+    if (sources.length > RESULTS_SLOT) throw new RangeError(`a chunked sum takes at most ${RESULTS_SLOT} sources, not ${sources.length}`);
     const helpers = this.startHelpers();
     const chunkCount = job.chunks.length;
-    const sources = slots.map((slot) => {
-      const source = this.sources[slot];
-      if (source === undefined) throw new Error(`chunked sum: source slot ${slot} was never filled (call source() first)`);
-      return source;
-    });
-    const resultsSlot = this.resultsSlot(chunkCount * job.outputSize, helpers);
-    const results = this.sources[resultsSlot];
     this.lastJobMainChunks = 0;
     if (helpers.length === 0 || chunkCount < 2) {
+      const results = new Float32Array(chunkCount * job.outputSize);
+      for (let c = 0; c < chunkCount; c++) this.memory = runChunk(this.runtime, job, c, sources, results, this.memory);
       this.lastJobMainChunks = chunkCount;
-      for (let c = 0; c < chunkCount; c++) runChunk(this.runtime, job, c, sources, results, this.copyIfShared(job, c, sources));
       return sumChunkResults(results, chunkCount, job.outputSize);
     }
+    sources.forEach((source, slot) => this.sharedSlot(slot, source.length, helpers).set(source));
+    const results = this.sharedSlot(RESULTS_SLOT, chunkCount * job.outputSize, helpers);
     this.jobNumber++;
     for (const helper of helpers) {
       const graphs: ChunkedSumJob['graphs'] = {};
@@ -124,7 +105,7 @@ export class ChunkedSumRunner {
           helper.graphsSent.add(chunk.key);
         }
       }
-      this.post(helper, { kind: 'job', job: { ...job, graphs }, slots: [...slots], resultsSlot });
+      this.post(helper, { kind: 'job', job: { ...job, graphs }, sourceLengths: sources.map((source) => source.length) });
     }
     Atomics.store(this.flags, NEXT_CHUNK, 0);
     Atomics.store(this.flags, JOB_NUMBER, this.jobNumber);
@@ -132,7 +113,7 @@ export class ChunkedSumRunner {
     let failure: unknown;
     try {
       for (let c = Atomics.add(this.flags, NEXT_CHUNK, 1); c < chunkCount; c = Atomics.add(this.flags, NEXT_CHUNK, 1)) {
-        runChunk(this.runtime, job, c, sources, results, this.copyIfShared(job, c, sources));
+        this.memory = runChunk(this.runtime, job, c, sources, results, this.memory);
         this.lastJobMainChunks++;
       }
     } catch (error) {
@@ -162,22 +143,14 @@ export class ChunkedSumRunner {
     this.helpers = [];
   }
 
-  private copyIfShared(job: ChunkedSumJob, c: number, sources: readonly Float32Array[]): Float32Array | undefined {
-    // ORT's binding refuses shared memory: copy the chunk's regions into private memory first.
-    if (!sources.some((s) => s.buffer instanceof SharedArrayBuffer)) return undefined;
-    this.copyBuffer = atLeast(this.copyBuffer, chunkCopyElements(job.chunks[c]));
-    return this.copyBuffer;
-  }
-
-  /** The results buffer lives in the slot after the sources a caller can name. */
-  private resultsSlot(elements: number, helpers: readonly Helper[]): number {
-    const slot = RESULTS_SLOT;
-    if (this.sources[slot] === undefined || this.sources[slot].length < elements) {
-      const size = Math.ceil(elements * 1.25);
-      this.sources[slot] = helpers.length > 0 ? new Float32Array(new SharedArrayBuffer(size * 4)) : new Float32Array(size);
-      for (const helper of helpers) this.post(helper, { kind: 'source', slot, buffer: this.sources[slot].buffer as SharedArrayBuffer });
-    }
-    return slot;
+  /** Shared memory of at least `elements` under `slot`, grown (and sent to the helpers) as needed. */
+  private sharedSlot(slot: number, elements: number, helpers: readonly Helper[]): Float32Array {
+    const held = this.shared[slot];
+    if (held !== undefined && held.length >= elements) return held.subarray(0, elements);
+    const grown = new Float32Array(new SharedArrayBuffer(Math.ceil(elements * 1.25) * 4));
+    this.shared[slot] = grown;
+    for (const helper of helpers) this.post(helper, { kind: 'source', slot, buffer: grown.buffer as SharedArrayBuffer });
+    return grown.subarray(0, elements);
   }
 
   private post(helper: Helper, message: ToHelper): void {
@@ -228,7 +201,7 @@ export class ChunkedSumRunner {
   }
 }
 
-/** Source slot of the results buffer; callers use lower slots. */
+/** Shared slot of the results buffer; the sources take the slots below it. */
 export const RESULTS_SLOT = 15;
 
 /** Index of helper h's done number in the control block. */

@@ -4,8 +4,8 @@
  */
 import { receiveMessageOnPort, workerData } from 'worker_threads';
 import { loadOrtRuntime, type OrtRuntime } from '../runtime';
-import { chunkCopyElements, runChunk, type ChunkedSumJob } from './chunked-sum';
-import { CONTROL, doneIndex, STOP_JOB, type FromHelper, type HelperStart, type ToHelper } from './helper-threads';
+import { runChunk, type ChunkedSumJob } from './chunked-sum';
+import { CONTROL, doneIndex, RESULTS_SLOT, STOP_JOB, type FromHelper, type HelperStart, type ToHelper } from './helper-threads';
 
 const { index, control, port } = workerData as HelperStart;
 const flags = new Int32Array(control);
@@ -21,9 +21,9 @@ function report(value: number, error?: unknown): void {
 }
 
 function serve(runtime: OrtRuntime): void {
-  const sources: Float32Array[] = [];
+  const shared: SharedArrayBuffer[] = [];
   const graphs: ChunkedSumJob['graphs'] = {};
-  let copyBuffer = new Float32Array(0);
+  let memory = new Float32Array(0);
   let seen = CONTROL.FIRST_JOB - 1;
   for (;;) {
     Atomics.wait(flags, CONTROL.JOB_NUMBER, seen);
@@ -33,23 +33,20 @@ function serve(runtime: OrtRuntime): void {
     seen = jobNumber;
     let job: ChunkedSumJob | undefined;
     try {
-      let slots: number[] = [];
-      let resultsSlot = 0;
+      let sourceLengths: number[] = [];
       // Messages posted before the job number was bumped are already queued on the port.
       for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
         const message = received.message as ToHelper;
-        if (message.kind === 'source') sources[message.slot] = new Float32Array(message.buffer);
-        else ({ job, slots, resultsSlot } = message);
+        if (message.kind === 'source') shared[message.slot] = message.buffer;
+        else ({ job, sourceLengths } = message);
       }
       if (job === undefined) throw new Error(`job ${jobNumber} arrived without its description`);
       Object.assign(graphs, job.graphs);
       const fullJob: ChunkedSumJob = { ...job, graphs };
-      const jobSources = slots.map((slot) => sources[slot]);
-      const results = sources[resultsSlot];
+      const sources = sourceLengths.map((length, slot) => new Float32Array(shared[slot], 0, length));
+      const results = new Float32Array(shared[RESULTS_SLOT], 0, job.chunks.length * job.outputSize);
       for (let c = Atomics.add(flags, CONTROL.NEXT_CHUNK, 1); c < job.chunks.length; c = Atomics.add(flags, CONTROL.NEXT_CHUNK, 1)) {
-        const needed = chunkCopyElements(job.chunks[c]);
-        if (copyBuffer.length < needed) copyBuffer = new Float32Array(Math.ceil(needed * 1.25));
-        runChunk(runtime, fullJob, c, jobSources, results, copyBuffer);
+        memory = runChunk(runtime, fullJob, c, sources, results, memory);
       }
       report(jobNumber);
     } catch (error) {
