@@ -68,6 +68,9 @@ export interface ExecuteOptions {
   timeoutSeconds: number;
   /** passed to the notebooks as CIFAR_SSL_PRESET */
   preset?: string;
+  /** passed to the notebooks as CIFAR_SSL_RESULTS and CIFAR_SSL_RUNS (see studyRoots) */
+  resultsRoot?: string;
+  runsRoot?: string;
   root?: string;
   /** Python with nbclient; found with `findNotebookPython` when absent */
   python?: string;
@@ -114,6 +117,8 @@ export async function executeNotebooks(options: ExecuteOptions): Promise<Noteboo
   }
   const env = jupyterEnv(writeKernelspec(root));
   if (options.preset) env.CIFAR_SSL_PRESET = options.preset;
+  if (options.resultsRoot) env.CIFAR_SSL_RESULTS = path.resolve(options.resultsRoot);
+  if (options.runsRoot) env.CIFAR_SSL_RUNS = path.resolve(options.runsRoot);
   const output = options.output;
   const pairs = options.notebooks.flatMap((nb) => [nb, 'inplace' in output ? nb : path.join(output.dir, path.basename(nb))]);
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-notebooks-'));

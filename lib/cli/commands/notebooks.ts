@@ -9,6 +9,8 @@ interface NotebooksCommandOptions {
   inplace: boolean;
   out?: string;
   timeout: string;
+  results?: string;
+  runs?: string;
 }
 
 export function register(program: Command): void {
@@ -20,6 +22,8 @@ export function register(program: Command): void {
     .option('--inplace', 'write outputs back into the notebooks (the default)', false)
     .option('--out <dir>', 'write executed copies to <dir> instead')
     .option('--timeout <seconds>', 'limit per cell (-1: none)', '3600')
+    .option('--results <dir>', 'results root the notebooks read and write (sets CIFAR_SSL_RESULTS; default: results)')
+    .option('--runs <dir>', 'checkpoint root of the runs the notebooks start (sets CIFAR_SSL_RUNS; default: runs)')
     .action(async (options: NotebooksCommandOptions) => {
       if (options.inplace && options.out) throw new UsageError('--inplace and --out exclude each other: pick one');
       const timeout = Number(options.timeout);
@@ -29,7 +33,9 @@ export function register(program: Command): void {
       const only = options.only ? options.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const notebooks = listNotebooks(path.join(projectRoot(), 'notebooks'), only);
       const output: NotebookOutput = options.out ? { dir: path.resolve(options.out) } : { inplace: true };
-      const results = await executeNotebooks({ notebooks, output, timeoutSeconds: timeout, preset: options.preset });
+      const results = await executeNotebooks({
+        notebooks, output, timeoutSeconds: timeout, preset: options.preset, resultsRoot: options.results, runsRoot: options.runs,
+      });
       const seconds = results.reduce((s, r) => s + r.seconds, 0);
       console.log(`${results.length} notebook(s) ran without errors in ${seconds.toFixed(0)} s`);
     });
