@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { executeNotebooks, findNotebookPython, listNotebooks, writeKernelspec } from '../lib/report/notebooks';
+import { trainingNodeFlags } from '../lib/util/node-flags';
 import { findChromium } from '../lib/report/render-png';
 import { UserError } from '../lib/util/errors';
 
@@ -36,7 +37,7 @@ test('the kernelspec starts the project tslab through the launcher with this Nod
   try {
     const dir = writeKernelspec(root);
     const spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernels', 'tslab', 'kernel.json'), 'utf8')) as { argv: string[] };
-    assert.deepEqual(spec.argv, [process.execPath, path.join(root, 'scripts', 'tslab-kernel.js'), '{connection_file}']);
+    assert.deepEqual(spec.argv, [process.execPath, ...trainingNodeFlags(), path.join(root, 'scripts', 'tslab-kernel.js'), '{connection_file}']);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { UserError } from '../util/errors';
+import { trainingNodeFlags } from '../util/node-flags';
 
 /** Kernel name of the project's kernelspec; it shadows a user-wide `tslab install` while JUPYTER_PATH points here. */
 export const KERNEL_NAME = 'tslab';
@@ -21,7 +22,7 @@ export function projectRoot(): string {
 export function writeKernelspec(root = projectRoot()): string {
   const jupyterDir = path.join(root, '.jupyter');
   writeJsonAtomic(path.join(jupyterDir, 'kernels', KERNEL_NAME, 'kernel.json'), {
-    argv: [process.execPath, path.join(root, 'scripts', 'tslab-kernel.js'), '{connection_file}'],
+    argv: [process.execPath, ...trainingNodeFlags(), path.join(root, 'scripts', 'tslab-kernel.js'), '{connection_file}'],
     display_name: 'TypeScript (cifar-ssl)',
     language: 'typescript',
   });

@@ -14,6 +14,8 @@ interface InfoOptions {
 /** What `info` reports; `--json` prints exactly this object. */
 export interface InfoReport {
   versions: { node: string; tfjs: string; cifarSsl: string };
+  /** flags node was started with (the command line adds --single-threaded-gc on small machines, lib/util/node-flags.ts) */
+  nodeFlags: string[];
   backend: BackendReport;
   data: DataState;
 }
@@ -44,6 +46,7 @@ function describeData(root: string): DataState {
 export async function collectInfo(root: string): Promise<InfoReport> {
   return {
     versions: { node: process.version, tfjs: tf.version.tfjs, cifarSsl: packageVersion() },
+    nodeFlags: [...process.execArgv],
     backend: await describeBackends(),
     data: describeData(root),
   };
@@ -52,7 +55,7 @@ export async function collectInfo(root: string): Promise<InfoReport> {
 function formatInfo(info: InfoReport): string {
   const { versions, backend, data } = info;
   const lines = [
-    `cifar-ssl ${versions.cifarSsl}, node ${versions.node}, tfjs ${versions.tfjs}`,
+    `cifar-ssl ${versions.cifarSsl}, node ${versions.node}${info.nodeFlags.length > 0 ? ` (${info.nodeFlags.join(' ')})` : ''}, tfjs ${versions.tfjs}`,
     `backend: ${backend.chosen}`,
     ...backend.attempts.map((a) => `  ${a.name.padEnd(11)} ${a.ok ? 'ok ' : 'no '} ${a.reason}`),
     `data: ${data.dir}`,
