@@ -353,3 +353,25 @@ test('ORT writes an output straight into the array given for it', { skip }, asyn
     runtime.dispose();
   }
 });
+
+test('a buffer offered for an output of unfixed shape goes back to the pool', { skip }, async () => {
+  await tf.setBackend('onnx');
+  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
+  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
+  assert.ok(backend.arena !== undefined, 'the onnx backend has its SIMD arena');
+  const size = 8192;
+  const graph = () => ({
+    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    inputs: [{ name: 'x', type: 'float' as const, shape: ['n', size] }],
+    outputs: [{ name: 'y', type: 'float' as const, shape: ['n', size] }],
+  });
+  const x = new Float32Array(size).map((_, i) => i - size / 2);
+  const usedAfter: number[] = [];
+  for (let call = 0; call < 5; call++) {
+    const [y] = backend.runGraph('relu-unfixed', graph, [{ name: 'x', data: x, dims: [1, size] }], [{ name: 'y', shape: [1, size] }]);
+    assert.equal(backend.float32(y)[size - 1], size / 2 - 1);
+    backend.disposeData(y.dataId);
+    usedAfter.push(backend.arena.usedBytes);
+  }
+  assert.equal(usedAfter[4], usedAfter[1], `the arena kept growing: ${usedAfter.join(', ')} bytes`);
+});

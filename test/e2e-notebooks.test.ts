@@ -22,15 +22,16 @@ describe('the notebooks, executed headless on the smoke preset', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-notebooks-'));
     // Results and checkpoints go to temporary folders: the tracked results/smoke stays as it is.
     const [results, runs] = [path.join(out, 'results'), path.join(out, 'runs')];
-    const tracked = fs.existsSync(path.join(PROJECT_ROOT, 'results', 'smoke', 'study.json')) ? fs.readFileSync(path.join(PROJECT_ROOT, 'results', 'smoke', 'study.json'), 'utf8') : null;
+    const trackedStudy = path.join(PROJECT_ROOT, 'results', 'smoke', 'study.json');
+    const readTracked = () => (fs.existsSync(trackedStudy) ? fs.readFileSync(trackedStudy, 'utf8') : null);
+    const tracked = readTracked();
     const result = spawnSync(process.execPath, [
       path.join(PROJECT_ROOT, 'bin', 'cifar-ssl.js'), 'notebooks', '--preset', 'smoke', '--out', out, '--results', results, '--runs', runs,
     ], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr + result.stdout.slice(-3000));
     assert.ok(fs.existsSync(path.join(results, 'smoke', 'records.json')), 'the notebooks wrote no records under --results');
     assert.ok(fs.readdirSync(runs).length > 0, 'the notebooks wrote no checkpoints under --runs');
-    const after = fs.existsSync(path.join(PROJECT_ROOT, 'results', 'smoke', 'study.json')) ? fs.readFileSync(path.join(PROJECT_ROOT, 'results', 'smoke', 'study.json'), 'utf8') : null;
-    assert.equal(after, tracked, 'the notebooks changed results/smoke in the repository');
+    assert.equal(readTracked(), tracked, 'the notebooks changed results/smoke in the repository');
     const names = fs.readdirSync(path.join(PROJECT_ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
     assert.deepEqual(names, ['01-data-exploration.ipynb', '02-simclr-pretrain.ipynb', '03-linear-probe.ipynb', '04-baselines.ipynb', '05-analysis.ipynb']);
     for (const name of names) {

@@ -14,6 +14,7 @@ import { makePretrainModules, makePretrainTask } from '../train/pretrain';
 import { makeImageClassifierTask } from '../train/supervised';
 import { Rng } from '../util/random';
 import { median } from '../util/median';
+import { trainingNodeFlags } from '../util/node-flags';
 
 export interface BenchCase {
   preset: string;
@@ -113,7 +114,8 @@ function measureInChild(backend: BackendName, options: BenchOptions, profile: bo
       CLI, 'bench', '--measure', backend, '--measure-out', out, '--presets', options.presets.join(','),
       '--steps', String(options.steps), '--data-dir', options.dataDir, ...(profile ? ['--measure-profile'] : []),
     ];
-    const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+    // Started with the command line's V8 flags, so that it does not start itself again to add them.
+    const child = spawnSync(process.execPath, [...trainingNodeFlags(), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
     if (child.status !== 0 || !fs.existsSync(out)) {
       const reason = `${child.stderr}\n${child.stdout}`.trim().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('npm warn')).slice(-3).join(' ');
       throw new Error(`the ${backend} measuring process failed (exit ${child.status}): ${reason}`);

@@ -95,6 +95,10 @@ export class OnnxBackend extends MathBackendCPU {
       for (const buffer of into) if (buffer !== undefined) this.pool.recycle(buffer);
       throw error;
     }
+    // ORT leaves a buffer unused when the graph's output shape is not fixed: it goes back to the pool.
+    into.forEach((buffer, i) => {
+      if (buffer !== undefined && results[i] !== buffer) this.pool.recycle(buffer);
+    });
     // write() keeps pool buffers as they are and copies other large outputs into the SIMD arena.
     return outputs.map((o, i) => this.makeTensorInfo(o.shape, 'float32', results[i]));
   }
