@@ -19,11 +19,14 @@ import { Rng } from '../lib/util/random';
 const TOLERANCE = 1e-4;
 /** a variant whose arena holds almost nothing: the element-wise kernels' JavaScript fallbacks */
 const SMALL_ARENA = 'onnx-small-arena';
+/** a variant with the filter gradient as per-tap matrix products (the route where NCHWc is missing) */
+const TAP_PRODUCTS = 'onnx-tap-products';
 
 function unavailableReason(): string | undefined {
   try {
     registerOnnxBackend({ threads: 2 });
     registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2 });
+    registerOnnxBackendAs(TAP_PRODUCTS, { filterGradient: 'tap-products' });
     return undefined;
   } catch (error) {
     return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
@@ -82,10 +85,10 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
   assert.ok(worst <= TOLERANCE * scale, `${what}: max |onnx - cpu| = ${worst} > ${TOLERANCE} x ${scale}`);
 }
 
-/** Runs f on cpu and on both onnx variants and compares outputs (and gradients). */
-async function compareWithCpu(what: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], grads = true): Promise<void> {
+/** Runs f on cpu and on the onnx variants and compares outputs (and gradients). */
+async function compareWithCpu(what: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], grads = true, variants = ['onnx', SMALL_ARENA]): Promise<void> {
   const expected = await outputAndGrads('cpu', f, inputs, grads);
-  for (const backend of ['onnx', SMALL_ARENA]) {
+  for (const backend of variants) {
     const actual = await outputAndGrads(backend, f, inputs, grads);
     expected.forEach((e, i) => assertClose(actual[i], e, `${what} on ${backend}, ${i === 0 ? 'output' : `gradient ${i}`}`));
   }
@@ -95,6 +98,9 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
   test('conv2d, its input gradient and filter gradient, on every route', async () => {
     // [x shape, filter shape, stride, pad]: RGB (NCHW route), one block of 16 (no reorder),
     // 20 and 32 channels (blocked, padded), 17 (plain ONNX Conv), 5 output channels (padded).
+    // The filter gradient as a convolution over the batch takes its SIMD layouts for whole blocks
+    // of images (batches 40 and 70) and plain loops for the rest and on the small arena; the
+    // per-tap products variant checks the other route.
     const cases: Array<[number[], number[], number, 'same' | 'valid' | number]> = [
       [[2, 5, 7, 3], [3, 3, 3, 5], 1, 'same'],
       [[1, 5, 7, 3], [3, 3, 3, 16], 2, 'valid'],
@@ -124,6 +130,8 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
         `conv2d x${xShape} w${wShape} stride ${stride} pad ${pad}`,
         (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad),
         randomInputs(1, [xShape, wShape]),
+        true,
+        ['onnx', SMALL_ARENA, TAP_PRODUCTS],
       );
     }
   });

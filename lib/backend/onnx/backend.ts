@@ -14,6 +14,12 @@ import type { Feed, OrtRuntime } from './runtime';
 
 type DataId = object;
 
+/**
+ * 'convolution': one NCHWc convolution over the batch (kernels/filter-grad-by-conv.ts);
+ * 'tap-products': per-tap matrix products over chunks of images (kernels/conv-filter-grad.ts).
+ */
+export type FilterGradientRoute = 'convolution' | 'tap-products';
+
 export class OnnxBackend extends MathBackendCPU {
   /** output buffers of this backend's kernels, reused across steps */
   readonly pool: BufferPool;
@@ -25,6 +31,8 @@ export class OnnxBackend extends MathBackendCPU {
     pool: BufferPool,
     /** chunked sums (the filter gradient), shared out with helper threads */
     readonly chunks: ChunkedSumRunner,
+    /** how Conv2DBackpropFilter runs where it can (kernels/conv-filter-grad.ts) */
+    readonly filterGradient: FilterGradientRoute = 'convolution',
   ) {
     super();
     this.pool = pool;

@@ -331,3 +331,29 @@ export function tapGemmGraph(rows: number, inChannels: number, outChannels: numb
     outputs: [{ name: 'dw', type: 'float', shape: [filterHeight, filterWidth, inChannels, outChannels] }],
   };
 }
+
+/**
+ * The filter gradient as one NCHWc convolution over the batch (kernels/filter-grad-by-conv.ts):
+ * input xb [Ci, Np, Hp, Wp] (the padded input with the images as channels, blocked), weights wb
+ * [Cop, Np, Ho, Wo] (dy with the images as input channels, OIHWBiBo), dilated by the forward
+ * stride -> y [Ci, kh, kw, Co].
+ */
+export function filterGradConvGraph(g: ConvGeometry, block: number, batchPadded: number): GraphSpec {
+  const [sh, sw] = g.strides;
+  const inHeight = sh * (g.outHeight - 1) + g.filterHeight;
+  const inWidth = sw * (g.outWidth - 1) + g.filterWidth;
+  return {
+    nodes: [
+      {
+        op: 'Conv', domain: NCHWC_DOMAIN, inputs: ['xb', 'wb'], outputs: ['y_blocked'],
+        attrs: { kernel_shape: [g.outHeight, g.outWidth], strides: [1, 1], dilations: [sh, sw], pads: [0, 0, 0, 0] },
+      },
+      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: ['y'], attrs: { channels_last: 1, channels: g.outChannels } },
+    ],
+    inputs: [
+      { name: 'xb', type: 'float', shape: [g.inChannels, batchPadded, inHeight, inWidth] },
+      { name: 'wb', type: 'float', shape: [roundUp(g.outChannels, block), batchPadded, g.outHeight, g.outWidth] },
+    ],
+    outputs: [{ name: 'y', type: 'float', shape: [g.inChannels, g.filterHeight, g.filterWidth, g.outChannels] }],
+  };
+}

@@ -4,7 +4,7 @@
  * WebAssembly SIMD loops. Usage: `registerOnnxBackend(); await tf.setBackend('onnx');`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { OnnxBackend } from './backend';
+import { type FilterGradientRoute, OnnxBackend } from './backend';
 import { BufferPool } from './buffer-pool';
 import { fusedBatchNorm } from './kernels/batchnorm';
 import { batchNormTrainKernels } from './kernels/batchnorm-train';
@@ -62,6 +62,8 @@ export interface OnnxBackendOptions {
   arenaMegabytes: number;
   /** freed kernel outputs outside that memory kept for reuse, MiB */
   poolMegabytes: number;
+  /** how the filter gradient runs (default 'convolution'; 'tap-products' where NCHWc is unavailable) */
+  filterGradient: FilterGradientRoute;
 }
 
 /**
@@ -87,6 +89,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
     spinning: false,
     arenaMegabytes: 3072,
     poolMegabytes: 1024,
+    filterGradient: 'convolution',
     ...options,
   };
   // Load now rather than in the factory, so a missing package is reported to the caller here.
@@ -105,7 +108,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
       const pool = new BufferPool(makeArena(settings.arenaMegabytes), settings.poolMegabytes * 2 ** 20);
       // The main thread's share of a chunked sum runs single-threaded, like each helper's.
       const chunks = new ChunkedSumRunner(loadOrtRuntime({ ...settings, threads: 1, wideThreads: 1 }), settings.helperThreads);
-      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks);
+      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient);
     },
     priority,
   );

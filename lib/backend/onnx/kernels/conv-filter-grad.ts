@@ -1,6 +1,11 @@
 /**
- * Conv2DBackpropFilter: dw[ky, kx] = sum over output pixels of x[pixel + tap]^T dy[pixel], one
- * [Ci, P] x [P, Co] product per filter tap (P = N * Ho * Wo), run by ORT's GEMM.
+ * Conv2DBackpropFilter. Where the NCHWc kernels are available it is one convolution over the
+ * batch (filter-grad-by-conv.ts, the default backend option filterGradient 'convolution'); this
+ * file holds the other route, 'tap-products', and the slicing used for filters smaller than
+ * their stride.
+ *
+ * dw[ky, kx] = sum over output pixels of x[pixel + tap]^T dy[pixel], one [Ci, P] x [P, Co]
+ * product per filter tap (P = N * Ho * Wo), run by ORT's GEMM.
  *
  * The taps need no copies of their own. For stride 1, pad x into [N, Hp, Wp, Ci] (plus a zero
  * tail) and dy into [N, Hp, Wp, Co] (zeros where no output pixel is); then, flattening
@@ -23,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
 import { filterGradGraph, tapGemmGraph, type ConvGeometry } from '../conv-graphs';
 import { geometryKey, geometryOf } from './conv';
+import { filterGradByConv, filterGradByConvApplies } from './filter-grad-by-conv';
 import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
 import type { ChunkFeed, ChunkRegion, ChunkedSumJob } from '../parallel/chunked-sum';
 import type { RowLayout } from '../parallel/row-layout';
@@ -149,6 +155,7 @@ export const conv2DBackpropFilter: OnnxKernel = withFallback<tf.Conv2DBackpropFi
     );
     const g = geometryOf(info);
     if (g === undefined) return undefined;
+    if (backend.filterGradient === 'convolution' && filterGradByConvApplies(g, backend.nchwcBlock)) return filterGradByConv(backend, g, x, dy);
     const grid = windowGrid(g);
     if (grid !== undefined && paddingOverhead(g, grid) <= MAX_PADDING_OVERHEAD) return filterGradWindows(backend, g, grid, x, dy);
     const [dw] = backend.runGraph(

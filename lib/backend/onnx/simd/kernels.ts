@@ -7,6 +7,7 @@
  */
 import { wasm, type WasmMemory } from './wasm-api';
 import { batchNormExports, batchNormFunctions, type BatchNormSimd } from './batchnorm-kernels';
+import { layoutExports, layoutFunctions, type LayoutSimd } from './layout-kernels';
 import { address, encodeModule, F32, forLoop, I32, load, op, store, V128, vectorThenTail, type WasmFunction } from './wasm-writer';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
@@ -212,13 +213,15 @@ export interface SimdKernels {
   fill: (out: number, n: number, value: number) => void;
   /** training-mode batch norm passes (batchnorm-kernels.ts) */
   batchNorm: BatchNormSimd;
+  /** layouts of the filter gradient as a convolution over the batch (layout-kernels.ts) */
+  layout: LayoutSimd;
 }
 
 type Exported = (...args: number[]) => void;
 
 /** Compiles the kernels against `memory`; throws where WebAssembly SIMD is unsupported. */
 export function compileSimdKernels(memory: WasmMemory): SimdKernels {
-  const functions: WasmFunction[] = [relu(), step(), clip(), unary('neg'), unary('square'), fill(), ...batchNormFunctions()];
+  const functions: WasmFunction[] = [relu(), step(), clip(), unary('neg'), unary('square'), fill(), ...batchNormFunctions(), ...layoutFunctions()];
   for (const kind of BINARY_OPS) functions.push(same(kind), scalar(kind, false), scalar(kind, true), block(kind, false), block(kind, true));
   const instance = new wasm.Instance(new wasm.Module(encodeModule(functions)), { env: { memory } });
   const fn = (name: string) => instance.exports[name] as Exported;
@@ -236,5 +239,6 @@ export function compileSimdKernels(memory: WasmMemory): SimdKernels {
     square: fn('square'),
     fill: fn('fill'),
     batchNorm: batchNormExports(fn),
+    layout: layoutExports(fn),
   };
 }

@@ -84,6 +84,8 @@ export const op = {
   f32x4Min: [0xfd, ...leb(0xe8)],
   f32x4Max: [0xfd, ...leb(0xe9)],
   drop: [0x1a],
+  /** i8x16.shuffle of the two vectors on the stack, picking 32-bit lanes (0-3 first, 4-7 second) */
+  i32x4Shuffle: (lanes: [number, number, number, number]) => [0xfd, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
 };
 
 /**
