@@ -91,11 +91,11 @@ const smoke = studyPreset(
 /** Real CIFAR-10, a small network: the whole study in about 20 minutes on a 2-core CPU. */
 const quick = studyPreset(
   'quick',
-  'real CIFAR-10, width-16 ResNet (3 stages of 1 block), 420 SimCLR steps on fresh 20 % subsets, 80 steps per supervised run: the whole study in about 20 minutes on 2 CPU cores',
+  'real CIFAR-10, width-16 ResNet (3 stages of 1 block), 630 SimCLR steps on fresh 20 % subsets, 80 steps per supervised run: the whole study in about 20 minutes on 2 CPU cores',
   { ...defaultData },
   { kind: 'resnet', width: 16, blocksPerStage: [1, 1, 1] },
   {
-    ...pretrainDefaults, head: { hiddenDim: 256, outputDim: 64 }, epochs: 6, batchSize: 128,
+    ...pretrainDefaults, head: { hiddenDim: 256, outputDim: 64 }, epochs: 9, batchSize: 128,
     sampling: { mode: 'fresh-subset', fraction: 0.2 },
     optimizer: { ...pretrainDefaults.optimizer, learningRate: 0.3, weightDecay: 5e-4, warmupEpochs: 0.5 },
     knn: { ...knnMonitor, bankSize: 5000, querySize: 2000 },

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
 import { filterGradConvGraph, type ConvGeometry } from '../conv-graphs';
 import { roundUp } from '../layout';
+import type { WasmArena } from '../simd/arena';
 import { geometryKey } from './conv';
 
 /** Rows and columns of padded input the convolution reads: s (Ho - 1) + kh by s (Wo - 1) + kw. */
@@ -35,13 +36,12 @@ export function filterGradByConvApplies(g: ConvGeometry, block: number): boolean
 }
 
 /** x [N, H, W, Ci] -> out [Ci, Np/B, Hp, Wp, B], zeros where no image or pixel is. */
-export function layoutImagesAsChannels(backend: OnnxBackend, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
+export function layoutImagesAsChannels(arena: WasmArena | undefined, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
   const { batch, inHeight, inWidth, inChannels } = g;
   const [top, left] = g.pads;
   const padded = paddedInput(g);
   const batchPadded = roundUp(batch, block);
   const plane = batchPadded * padded.height * padded.width;
-  const arena = backend.arena;
   const simd = arena !== undefined && arena.contains(x) && arena.contains(out) && inChannels % 4 === 0 ? arena.kernels : undefined;
   if (simd !== undefined) simd.fill(out.byteOffset, out.length, 0);
   else out.fill(0);
@@ -72,11 +72,10 @@ export function layoutImagesAsChannels(backend: OnnxBackend, x: Float32Array, g:
 }
 
 /** dy [N, Ho, Wo, Co] -> out [Cop/B, Np/B, Ho, Wo, B images, B channels], zeros where no image or channel is. */
-export function layoutImagesAsFilterInputs(backend: OnnxBackend, dy: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
+export function layoutImagesAsFilterInputs(arena: WasmArena | undefined, dy: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
   const { batch, outHeight, outWidth, outChannels } = g;
   const pixels = outHeight * outWidth;
   const blocks = roundUp(batch, block) / block;
-  const arena = backend.arena;
   const simd = arena !== undefined && arena.contains(dy) && arena.contains(out) ? arena.kernels : undefined;
   if (batch % block !== 0 || outChannels % block !== 0) out.fill(0);
   const imageSize = pixels * outChannels;
@@ -110,8 +109,8 @@ export function filterGradByConv(backend: OnnxBackend, g: ConvGeometry, x: tf.Te
   const xb = backend.pool.take(inChannels * batchPadded * padded.height * padded.width);
   const wb = backend.pool.take(roundUp(outChannels, block) * batchPadded * outHeight * outWidth);
   try {
-    layoutImagesAsChannels(backend, backend.float32(x), g, block, xb);
-    layoutImagesAsFilterInputs(backend, backend.float32(dy), g, block, wb);
+    layoutImagesAsChannels(backend.arena, backend.float32(x), g, block, xb);
+    layoutImagesAsFilterInputs(backend.arena, backend.float32(dy), g, block, wb);
     const [y] = backend.ort.run(
       `conv-filter-grad-by-conv|${block}|${geometryKey(g)}`,
       () => filterGradConvGraph(g, block, batchPadded),
