@@ -106,14 +106,14 @@ const quick = studyPreset(
 );
 
 /**
- * A serious CPU run, about 80 minutes on two cores: the `quick` network pretrained on every
+ * A serious CPU run, about 50 minutes on two cores: the `quick` network pretrained on every
  * training image for 12 epochs (ten times the SimCLR steps of `quick`), a longer ablation and
  * about three times the steps per supervised run. The network is the `quick` one, so the two
  * presets differ in training length only and show what longer training buys.
  */
 const cpu = studyPreset(
   'cpu',
-  'real CIFAR-10, the quick network (width-16 ResNet, 3 stages of 1 block) pretrained for 12 full epochs (4,212 SimCLR steps), 250 steps per supervised run: about 80 minutes on 2 CPU cores',
+  'real CIFAR-10, the quick network (width-16 ResNet, 3 stages of 1 block) pretrained for 12 full epochs (4,212 SimCLR steps), 250 steps per supervised run: about 50 minutes on 2 CPU cores',
   { ...defaultData },
   { kind: 'resnet', width: 16, blocksPerStage: [1, 1, 1] },
   {
