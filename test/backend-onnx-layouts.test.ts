@@ -6,7 +6,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ConvGeometry } from '../lib/backend/onnx/conv-graphs';
+import { batchConvInputSize, type ConvGeometry } from '../lib/backend/onnx/conv-graphs';
 import { layoutImagesAsChannels, layoutImagesAsFilterInputs } from '../lib/backend/onnx/kernels/filter-grad-by-conv';
 import { roundUp } from '../lib/backend/onnx/layout';
 import { WasmArena } from '../lib/backend/onnx/simd/arena';
@@ -44,7 +44,7 @@ test('SIMD layouts equal the plain loops for NCHWc blocks of 4, 8 and 16', () =>
       const x = filled(arena, g.batch * g.inHeight * g.inWidth * g.inChannels, rng);
       const dy = filled(arena, g.batch * g.outHeight * g.outWidth * g.outChannels, rng);
       const batchPadded = roundUp(g.batch, block);
-      const [hp, wp] = [g.strides[0] * (g.outHeight - 1) + g.filterHeight, g.strides[1] * (g.outWidth - 1) + g.filterWidth];
+      const { height: hp, width: wp } = batchConvInputSize(g);
       const xLength = g.inChannels * batchPadded * hp * wp;
       const dyLength = roundUp(g.outChannels, block) * batchPadded * g.outHeight * g.outWidth;
       const [xSimd, dySimd] = [filled(arena, xLength, rng), filled(arena, dyLength, rng)];
@@ -82,7 +82,7 @@ test('SIMD layouts equal the plain loops for NCHWc blocks of 4, 8 and 16', () =>
           }
         }
       }
-      for (const block2 of [x, dy, xSimd, dySimd]) arena.recycle(block2);
+      for (const array of [x, dy, xSimd, dySimd]) arena.recycle(array);
     }
   }
 });

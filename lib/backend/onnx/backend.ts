@@ -29,7 +29,7 @@ export class OnnxBackend extends MathBackendCPU {
     /** NCHWc block size of this CPU (0 when the NCHWc kernels are unavailable) */
     readonly nchwcBlock: number,
     pool: BufferPool,
-    /** chunked sums (the filter gradient), shared out with helper threads */
+    /** chunked sums (the filter gradient's 'tap-products' route), shared out with helper threads */
     readonly chunks: ChunkedSumRunner,
     /** how Conv2DBackpropFilter runs where it can (kernels/conv-filter-grad.ts) */
     readonly filterGradient: FilterGradientRoute = 'convolution',

@@ -333,6 +333,15 @@ export function tapGemmGraph(rows: number, inChannels: number, outChannels: numb
 }
 
 /**
+ * Rows and columns of padded input the filter gradient's convolution over the batch reads:
+ * s (Ho - 1) + kh by s (Wo - 1) + kw (the forward convolution's padded input, less any rows and
+ * columns its stride skips at the end).
+ */
+export function batchConvInputSize(g: ConvGeometry): { height: number; width: number } {
+  return { height: g.strides[0] * (g.outHeight - 1) + g.filterHeight, width: g.strides[1] * (g.outWidth - 1) + g.filterWidth };
+}
+
+/**
  * The filter gradient as one NCHWc convolution over the batch (kernels/filter-grad-by-conv.ts):
  * input xb [Ci, Np, Hp, Wp] (the padded input with the images as channels, blocked), weights wb
  * [Cop, Np, Ho, Wo] (dy with the images as input channels, OIHWBiBo), dilated by the forward
@@ -340,8 +349,7 @@ export function tapGemmGraph(rows: number, inChannels: number, outChannels: numb
  */
 export function filterGradConvGraph(g: ConvGeometry, block: number, batchPadded: number): GraphSpec {
   const [sh, sw] = g.strides;
-  const inHeight = sh * (g.outHeight - 1) + g.filterHeight;
-  const inWidth = sw * (g.outWidth - 1) + g.filterWidth;
+  const padded = batchConvInputSize(g);
   return {
     nodes: [
       {
@@ -351,7 +359,7 @@ export function filterGradConvGraph(g: ConvGeometry, block: number, batchPadded:
       { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: ['y'], attrs: { channels_last: 1, channels: g.outChannels } },
     ],
     inputs: [
-      { name: 'xb', type: 'float', shape: [g.inChannels, batchPadded, inHeight, inWidth] },
+      { name: 'xb', type: 'float', shape: [g.inChannels, batchPadded, padded.height, padded.width] },
       { name: 'wb', type: 'float', shape: [roundUp(g.outChannels, block), batchPadded, g.outHeight, g.outWidth] },
     ],
     outputs: [{ name: 'y', type: 'float', shape: [g.inChannels, g.filterHeight, g.filterWidth, g.outChannels] }],

@@ -14,15 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
-import { filterGradConvGraph, type ConvGeometry } from '../conv-graphs';
+import { batchConvInputSize, filterGradConvGraph, type ConvGeometry } from '../conv-graphs';
 import { roundUp } from '../layout';
 import type { WasmArena } from '../simd/arena';
 import { geometryKey } from './conv';
-
-/** Rows and columns of padded input the convolution reads: s (Ho - 1) + kh by s (Wo - 1) + kw. */
-function paddedInput(g: ConvGeometry): { height: number; width: number } {
-  return { height: g.strides[0] * (g.outHeight - 1) + g.filterHeight, width: g.strides[1] * (g.outWidth - 1) + g.filterWidth };
-}
 
 /**
  * Whether this route handles `g` with NCHWc block `block`. Not for a filter smaller than its
@@ -39,7 +34,7 @@ export function filterGradByConvApplies(g: ConvGeometry, block: number): boolean
 export function layoutImagesAsChannels(arena: WasmArena | undefined, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
   const { batch, inHeight, inWidth, inChannels } = g;
   const [top, left] = g.pads;
-  const padded = paddedInput(g);
+  const padded = batchConvInputSize(g);
   const batchPadded = roundUp(batch, block);
   const plane = batchPadded * padded.height * padded.width;
   const simd = arena !== undefined && arena.contains(x) && arena.contains(out) && inChannels % 4 === 0 ? arena.kernels : undefined;
@@ -105,7 +100,7 @@ export function filterGradByConv(backend: OnnxBackend, g: ConvGeometry, x: tf.Te
   const block = backend.nchwcBlock;
   const { inChannels, outChannels, filterHeight, filterWidth, outHeight, outWidth } = g;
   const batchPadded = roundUp(g.batch, block);
-  const padded = paddedInput(g);
+  const padded = batchConvInputSize(g);
   const xb = backend.pool.take(inChannels * batchPadded * padded.height * padded.width);
   const wb = backend.pool.take(roundUp(outChannels, block) * batchPadded * outHeight * outWidth);
   try {

@@ -15,7 +15,6 @@ import { forLoop, I32, op, V128, type WasmFunction } from './wasm-writer';
 function batchBlocksRow(): WasmFunction {
   const [src, dst, width, channels, imageStride, plane, block] = [0, 1, 2, 3, 4, 5, 6];
   const [px, cq, cqEnd, kq, kqEnd, srcPixel, dstPixel, tile, at, r0, r1, r2, r3, t0, t1, t2, t3] = Array.from({ length: 17 }, (_, i) => 7 + i);
-  const shrU = [0x76];
   // cq: byte offset of 4 channels within a pixel (channel cq / 4); kq: image (kq / 4) times 4 bytes,
   // which is also the byte offset of that image's lane in a block of B floats.
   const loads = [r0, r1, r2, r3].flatMap((r, i) => [
@@ -46,13 +45,13 @@ function batchBlocksRow(): WasmFunction {
         ...forLoop(cq, cqEnd, 16, [
           ...op.i32(0), ...op.set(kq),
           ...forLoop(kq, kqEnd, 16, [
-            ...op.get(srcPixel), ...op.get(cq), ...op.i32Add, ...op.get(kq), ...op.i32(2), ...shrU, ...op.get(imageStride), ...op.i32Mul, ...op.i32Add, ...op.set(tile),
+            ...op.get(srcPixel), ...op.get(cq), ...op.i32Add, ...op.get(kq), ...op.i32(2), ...op.i32ShrU, ...op.get(imageStride), ...op.i32Mul, ...op.i32Add, ...op.set(tile),
             ...loads,
             ...op.get(r0), ...op.get(r1), ...op.i32x4Shuffle([0, 4, 1, 5]), ...op.set(t0),
             ...op.get(r0), ...op.get(r1), ...op.i32x4Shuffle([2, 6, 3, 7]), ...op.set(t1),
             ...op.get(r2), ...op.get(r3), ...op.i32x4Shuffle([0, 4, 1, 5]), ...op.set(t2),
             ...op.get(r2), ...op.get(r3), ...op.i32x4Shuffle([2, 6, 3, 7]), ...op.set(t3),
-            ...op.get(dstPixel), ...op.get(kq), ...op.i32Add, ...op.get(cq), ...op.i32(2), ...shrU, ...op.get(plane), ...op.i32Mul, ...op.i32Add, ...op.set(at),
+            ...op.get(dstPixel), ...op.get(kq), ...op.i32Add, ...op.get(cq), ...op.i32(2), ...op.i32ShrU, ...op.get(plane), ...op.i32Mul, ...op.i32Add, ...op.set(at),
             ...stores,
           ]),
         ]),
@@ -64,13 +63,12 @@ function batchBlocksRow(): WasmFunction {
 /** (src, dst, pixels, pixelStride, imageStride, block) */
 function rowBlocks(): WasmFunction {
   const [src, dst, pixels, pixelStride, imageStride, block] = [0, 1, 2, 3, 4, 5];
-  const [p, k, kEnd, q, qEnd, from, to, srcPixel] = [6, 7, 8, 9, 10, 11, 12, 13];
+  const [p, k, q, qEnd, from, to, srcPixel] = [6, 7, 8, 9, 10, 11, 12];
   return {
     name: 'row_blocks',
     params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32],
     body: [
-      ...op.get(block), ...op.set(kEnd),
       ...op.get(block), ...op.i32(2), ...op.i32Shl, ...op.set(qEnd),
       ...op.get(dst), ...op.set(to),
       ...op.get(src), ...op.set(srcPixel),
@@ -78,7 +76,7 @@ function rowBlocks(): WasmFunction {
       ...forLoop(p, pixels, 1, [
         ...op.get(srcPixel), ...op.set(from),
         ...op.i32(0), ...op.set(k),
-        ...forLoop(k, kEnd, 1, [
+        ...forLoop(k, block, 1, [
           ...op.i32(0), ...op.set(q),
           ...forLoop(q, qEnd, 16, [
             ...op.get(to), ...op.get(q), ...op.i32Add,

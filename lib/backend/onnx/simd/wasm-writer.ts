@@ -56,6 +56,7 @@ export const op = {
   i32Mul: [0x6c],
   i32And: [0x71],
   i32Shl: [0x74],
+  i32ShrU: [0x76],
   i32GeU: [0x4f],
   f32Load: [0x2a, 2, 0],
   f32Store: [0x38, 2, 0],
