@@ -281,6 +281,36 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
       );
     }
   });
+
+  test('crop-and-resize and pad give the cpu kernels\' results bit for bit', async () => {
+    const [image] = randomInputs(13, [[3, 9, 11, 3]]);
+    // Boxes inside, reaching outside (extrapolation), mirrored (x1 > x2), one pixel tall (the
+    // single-row formula), and image indices out of order.
+    const boxes = [0.1, 0.2, 0.9, 0.7, -0.3, 1.2, 1.4, -0.1, 0.25, 0.5, 0.25, 0.9, 0, 0, 1, 1];
+    const boxIndices = [2, 0, 1, 2];
+    const bitwise = async (what: string, f: () => tf.Tensor) => {
+      const results: Float32Array[] = [];
+      for (const backend of ['cpu', 'onnx', SMALL_ARENA]) {
+        await tf.setBackend(backend);
+        results.push(tf.tidy(f).dataSync() as Float32Array);
+      }
+      for (const actual of results.slice(1)) assert.deepEqual(Array.from(actual), Array.from(results[0]), what);
+    };
+    for (const [size, extrapolation] of [[[7, 5], 0], [[1, 6], 0.5], [[4, 1], -2]] as Array<[[number, number], number]>) {
+      await bitwise(`cropAndResize to ${size}`, () => tf.image.cropAndResize(
+        tf.tensor4d(image.values, [3, 9, 11, 3]), tf.tensor2d(boxes, [4, 4]), tf.tensor1d(boxIndices, 'int32'), size, 'bilinear', extrapolation));
+    }
+    for (const [shape, paddings, value] of [
+      [[4, 6], [[3, 1], [0, 2]], 0],
+      [[2, 3, 4, 5], [[0, 0], [1, 2], [0, 0], [2, 1]], -1.5],
+      [[7], [[2, 3]], 0.25],
+    ] as Array<[number[], Array<[number, number]>, number]>) {
+      const [x] = randomInputs(14, [shape]);
+      await bitwise(`pad ${shape} by ${paddings}`, () => tf.pad(tf.tensor(x.values, x.shape), paddings, value));
+    }
+    const [embeddings] = randomInputs(15, [[8, 6]]);
+    await compareWithCpu('slice (its gradient pads)', (z) => tf.mul(z.slice([2, 0], [3, -1]), z.slice([5, 1], [3, 4]).sum()), [embeddings]);
+  });
 });
 
 describe('a conv-bn-relu residual network on onnx', { skip }, () => {

@@ -1,7 +1,8 @@
 /**
  * Registers the 'onnx' backend: every cpu kernel, with the heavy ones replaced: convolutions,
  * matrix products, reductions and pooling by ONNX Runtime graphs, element-wise passes by
- * WebAssembly SIMD loops. Usage: `registerOnnxBackend(); await tf.setBackend('onnx');`.
+ * WebAssembly SIMD loops, the augmentation's crop and the slice gradient's pad by direct loops.
+ * Usage: `registerOnnxBackend(); await tf.setBackend('onnx');`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type FilterGradientRoute, OnnxBackend } from './backend';
@@ -9,10 +10,12 @@ import { BufferPool } from './buffer-pool';
 import { fusedBatchNorm } from './kernels/batchnorm';
 import { batchNormTrainKernels } from './kernels/batchnorm-train';
 import { convKernels } from './kernels/conv';
+import { cropAndResize } from './kernels/crop-and-resize';
 import { conv2DBackpropFilter } from './kernels/conv-filter-grad';
 import { elementwiseKernels } from './kernels/elementwise';
 import type { OnnxKernel } from './kernels/kernel-utils';
 import { matMulKernels } from './kernels/matmul';
+import { padV2 } from './kernels/pad';
 import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
 import { detectBlockSize } from './layout';
@@ -27,7 +30,7 @@ export const ONNX_BACKEND_NAME = 'onnx';
 const PRIORITY = 2.5;
 
 function onnxKernels(): OnnxKernel[] {
-  return [...convKernels, conv2DBackpropFilter, ...matMulKernels, fusedBatchNorm, ...poolKernels, ...reduceKernels, ...elementwiseKernels];
+  return [...convKernels, conv2DBackpropFilter, ...matMulKernels, fusedBatchNorm, ...poolKernels, ...reduceKernels, ...elementwiseKernels, cropAndResize, padV2];
 }
 
 /** The SIMD arena, or undefined (element-wise kernels then run as plain JavaScript loops). */

@@ -64,8 +64,11 @@ function binarySimd(backend: OnnxBackend, op: BinaryOp, a: Float32Array, b: Floa
     k.same[op](a.byteOffset, b.byteOffset, out.byteOffset, size);
   } else {
     const [outer, repeat, inner] = layout.geometry;
-    if (outer === 1 && inner === 1) {
-      (layout.smallLeft ? k.scalarLeft : k.scalar)[op](big.byteOffset, small[0], out.byteOffset, size);
+    if (inner === 1) {
+      // One number per run of `repeat` (a per-image offset): a scalar pass per run, in SIMD;
+      // the block kernel would step through single-float rows.
+      const scalarOp = (layout.smallLeft ? k.scalarLeft : k.scalar)[op];
+      for (let o = 0; o < outer; o++) scalarOp(big.byteOffset + 4 * o * repeat, small[o], out.byteOffset + 4 * o * repeat, repeat);
     } else {
       // The repeated operand is small (a per-channel vector) and lives outside the arena: copy it in.
       const smallPtr = arena.scratch(0, small);
