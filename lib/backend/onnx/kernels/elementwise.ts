@@ -50,6 +50,9 @@ function binaryLayout(aShape: number[], bShape: number[], outShape: number[]): L
   return geometry === undefined ? undefined : { kind: 'repeat', geometry, smallLeft: !aFull };
 }
 
+/** Runs shorter than this go to the block kernel: one WebAssembly call per run would cost more. */
+const MIN_SCALAR_RUN = 64;
+
 /** The SIMD kernel for the op, if both full-size operands and the output are in the arena. */
 function binarySimd(backend: OnnxBackend, op: BinaryOp, a: Float32Array, b: Float32Array, layout: Layout, size: number): Float32Array | undefined {
   const arena = backend.arena;
@@ -64,7 +67,7 @@ function binarySimd(backend: OnnxBackend, op: BinaryOp, a: Float32Array, b: Floa
     k.same[op](a.byteOffset, b.byteOffset, out.byteOffset, size);
   } else {
     const [outer, repeat, inner] = layout.geometry;
-    if (inner === 1) {
+    if (inner === 1 && repeat >= MIN_SCALAR_RUN) {
       // One number per run of `repeat` (a per-image offset): a scalar pass per run, in SIMD;
       // the block kernel would step through single-float rows.
       const scalarOp = (layout.smallLeft ? k.scalarLeft : k.scalar)[op];
