@@ -31,8 +31,8 @@ export class OnnxBackend extends MathBackendCPU {
     pool: BufferPool,
     /** chunked sums (the filter gradient's 'tap-products' route), shared out with helper threads */
     readonly chunks: ChunkedSumRunner,
-    /** how Conv2DBackpropFilter runs where it can (kernels/conv-filter-grad.ts) */
-    readonly filterGradient: FilterGradientRoute = 'convolution',
+    /** how Conv2DBackpropFilter runs where it can (kernels/conv-filter-grad.ts; default set in register.ts) */
+    readonly filterGradient: FilterGradientRoute,
   ) {
     super();
     this.pool = pool;
