@@ -6,7 +6,7 @@
  *
  * The batch defaults to 256, what a SimCLR step of batch 128 feeds the encoder (two views). Each
  * time is the second fastest of `repeats` calls: on a shared machine the load only ever adds time.
- * Where page faults are slow (about 12 us on this project's virtual machines), glibc handing large
+ * Where page faults are slow (as on this project's virtual machines), glibc handing large
  * freed blocks back to the OS between calls adds them to every call, which the training loop does
  * not pay; `MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296` keeps them out.
  */
