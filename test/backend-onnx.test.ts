@@ -21,12 +21,15 @@ const TOLERANCE = 1e-4;
 const SMALL_ARENA = 'onnx-small-arena';
 /** a variant with the filter gradient as per-tap matrix products (the route where NCHWc is missing) */
 const TAP_PRODUCTS = 'onnx-tap-products';
+/** a variant that computes every filter gradient on the main thread (the default hands some to a background thread) */
+const NO_BACKGROUND = 'onnx-no-background';
 
 function unavailableReason(): string | undefined {
   try {
-    registerOnnxBackend({ threads: 2 });
-    registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2 });
-    registerOnnxBackendAs(TAP_PRODUCTS, { filterGradient: 'tap-products' });
+    registerOnnxBackend({ threads: 2, poisonBuffers: true });
+    registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2, poisonBuffers: true });
+    registerOnnxBackendAs(TAP_PRODUCTS, { filterGradient: 'tap-products', poisonBuffers: true });
+    registerOnnxBackendAs(NO_BACKGROUND, { threads: 2, backgroundThread: false, poisonBuffers: true });
     return undefined;
   } catch (error) {
     return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
@@ -124,6 +127,12 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
       [[3, 13, 11, 6], [4, 4, 6, 5], 2, 'valid'],
       [[2, 15, 15, 4], [3, 3, 4, 4], 3, 'same'],
       [[70, 16, 16, 16], [3, 3, 16, 32], 2, 'same'],
+      // input gradients of stride 2 spread from their phases in SIMD (large enough for the arena):
+      // the 1x1 shortcut and a 3x3 filter, each once with the image a whole number of phase rows
+      // tall and once cropped (15 rows)
+      [[64, 16, 16, 16], [1, 1, 16, 32], 2, 0],
+      [[40, 15, 16, 8], [1, 1, 8, 12], 2, 'same'],
+      [[30, 15, 16, 8], [3, 3, 8, 16], 2, 'same'],
     ];
     for (const [xShape, wShape, stride, pad] of cases) {
       await compareWithCpu(
@@ -311,6 +320,40 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
     }
     const [embeddings] = randomInputs(15, [[8, 6]]);
     await compareWithCpu('slice (its gradient pads)', (z) => tf.mul(z.slice([2, 0], [3, -1]), z.slice([5, 1], [3, 4]).sum()), [embeddings]);
+  });
+});
+
+test('filter gradients from the background thread are the main thread\'s bit for bit, and arrive before any read', { skip }, async () => {
+  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
+  await tf.setBackend('onnx');
+  const background = (tf.backend() as InstanceType<typeof OnnxBackend>).background;
+  assert.ok(background !== undefined, 'the 2-thread onnx backend has a background thread');
+  // Three layers in one backward pass: the first filter gradient goes to the idle thread, the
+  // others run on the main thread while it works (or go to it once it is idle again).
+  const [x, w1, w2, w3] = randomInputs(21, [[48, 16, 16, 16], [3, 3, 16, 16], [3, 3, 16, 32], [3, 3, 32, 32]]);
+  const network = (input: tf.Tensor, a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+    const h1 = tf.relu(tf.conv2d(input as tf.Tensor4D, a as tf.Tensor4D, 1, 'same'));
+    const h2 = tf.relu(tf.conv2d(h1, b as tf.Tensor4D, 2, 'same'));
+    return tf.sum(tf.square(tf.conv2d(h2, c as tf.Tensor4D, 1, 'same')));
+  };
+  const gradients = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const tensors = [x, w1, w2, w3].map((input) => tf.tensor(input.values, input.shape));
+      const grads = tf.grads((input, a, b, c) => network(input, a, b, c))(tensors);
+      // read in reverse: the last layer's gradient is the one most likely still being computed
+      return grads.slice(1).reverse().map((g) => g.dataSync() as Float32Array);
+    });
+  };
+  const before = background.jobsSubmitted;
+  const withBackground = await gradients('onnx');
+  assert.ok(background.jobsSubmitted > before, 'no filter gradient went to the background thread');
+  assert.equal(background.busy, false, 'values still pending after they were read');
+  const mainOnly = await gradients(NO_BACKGROUND);
+  mainOnly.forEach((expected, i) => {
+    assert.deepEqual(new Uint32Array(withBackground[i].buffer, withBackground[i].byteOffset, withBackground[i].length),
+      new Uint32Array(expected.buffer, expected.byteOffset, expected.length), `filter gradient ${i} differs`);
+    assert.ok(expected.some((v) => v !== 0) && !expected.some(Number.isNaN), `filter gradient ${i} is degenerate`);
   });
 });
 

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BufferPool } from './buffer-pool';
+import type { BackgroundRunner } from './parallel/background';
 import type { ChunkedSumRunner } from './parallel/helper-threads';
 import { MIN_LARGE_ELEMENTS } from './kernels/kernel-utils';
 import type { GraphSpec } from './proto';
@@ -33,9 +34,22 @@ export class OnnxBackend extends MathBackendCPU {
     readonly chunks: ChunkedSumRunner,
     /** how Conv2DBackpropFilter runs where it can (kernels/conv-filter-grad.ts; default set in register.ts) */
     readonly filterGradient: FilterGradientRoute,
+    /** a thread that computes filter gradients while this one goes on (undefined: none) */
+    readonly background?: BackgroundRunner,
   ) {
     super();
     this.pool = pool;
+    if (background !== undefined) {
+      // Every read of a tensor's values (kernels, dataSync, dispose) goes through data.get: values
+      // still being computed in the background are waited for there, so no one sees them early.
+      const storage = this.data;
+      const get = storage.get.bind(storage);
+      storage.get = (dataId: DataId) => {
+        const entry = get(dataId);
+        if (background.busy && entry !== undefined) background.settle(entry.values);
+        return entry;
+      };
+    }
     // The cpu backend prints a "use tfjs-node" hint on first use; this backend is the answer to it.
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
@@ -117,6 +131,7 @@ export class OnnxBackend extends MathBackendCPU {
   }
 
   override dispose(): void {
+    this.background?.dispose();
     this.chunks.dispose();
     this.ort.dispose();
     this.pool.clear();

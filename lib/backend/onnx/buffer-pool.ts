@@ -19,14 +19,22 @@ export class BufferPool {
   /**
    * @param arena WebAssembly memory for buffers the SIMD kernels can use (undefined: none)
    * @param capacityBytes most bytes of ordinary memory kept for reuse; beyond that, the GC's
+   * @param poison fill every buffer handed out with NaN (tests: a kernel that leaves part of its
+   *   output unwritten then fails its comparison instead of passing on fresh zeroed memory)
    */
   constructor(
     readonly arena: WasmArena | undefined,
     readonly capacityBytes: number,
+    readonly poison = false,
   ) {}
 
   /** A float32 array of `length` elements with arbitrary contents. */
   take(length: number): Float32Array {
+    const buffer = this.takeUnpoisoned(length);
+    return this.poison ? buffer.fill(NaN) : buffer;
+  }
+
+  private takeUnpoisoned(length: number): Float32Array {
     const block = this.arena?.take(length);
     if (block !== undefined) return block;
     const recycled = this.free.get(length * 4)?.pop();

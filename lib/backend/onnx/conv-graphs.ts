@@ -26,6 +26,14 @@ export interface ConvGeometry {
   pads: [number, number, number, number];
 }
 
+/** A cache key for sessions of this geometry. */
+export function geometryKey(g: ConvGeometry): string {
+  return [
+    g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels,
+    g.filterHeight, g.filterWidth, ...g.strides, ...g.dilations, ...g.pads,
+  ].join(',');
+}
+
 /** How the input reaches the convolution, which also fixes the filter layout. */
 export type ConvRoute = 'nchwc-blocked' | 'nchwc-nchw' | 'plain';
 

@@ -19,6 +19,7 @@ import { padV2 } from './kernels/pad';
 import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
 import { detectBlockSize } from './layout';
+import { BackgroundRunner } from './parallel/background';
 import { ChunkedSumRunner } from './parallel/helper-threads';
 import { defaultThreadCount, loadOrtRuntime } from './runtime';
 import { WasmArena } from './simd/arena';
@@ -67,6 +68,15 @@ export interface OnnxBackendOptions {
   poolMegabytes: number;
   /** how the filter gradient runs (default 'convolution'; 'tap-products' where NCHWc is unavailable) */
   filterGradient: FilterGradientRoute;
+  /** tests: kernels get output buffers full of NaN, so unwritten elements show (default false) */
+  poisonBuffers: boolean;
+  /**
+   * compute filter gradients on a background thread while the main thread goes on with the
+   * backward pass (parallel/background.ts; default: with 2 or more cores)
+   */
+  backgroundThread: boolean;
+  /** that thread's SIMD arena, MiB */
+  backgroundArenaMegabytes: number;
 }
 
 /**
@@ -93,6 +103,9 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
     arenaMegabytes: 3072,
     poolMegabytes: 1024,
     filterGradient: 'convolution',
+    poisonBuffers: false,
+    backgroundThread: wideThreads >= 2,
+    backgroundArenaMegabytes: 1024,
     ...options,
   };
   // Load now rather than in the factory, so a missing package is reported to the caller here.
@@ -108,10 +121,12 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
       } catch {
         // No NCHWc kernels in this build or on this CPU: convolutions take the plain ONNX route.
       }
-      const pool = new BufferPool(makeArena(settings.arenaMegabytes), settings.poolMegabytes * 2 ** 20);
+      const pool = new BufferPool(makeArena(settings.arenaMegabytes), settings.poolMegabytes * 2 ** 20, settings.poisonBuffers);
       // The main thread's share of a chunked sum runs single-threaded, like each helper's.
       const chunks = new ChunkedSumRunner(loadOrtRuntime({ ...settings, threads: 1, wideThreads: 1 }), settings.helperThreads);
-      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient);
+      const background = settings.backgroundThread && block >= 4 && settings.filterGradient === 'convolution'
+        ? new BackgroundRunner(settings.backgroundArenaMegabytes) : undefined;
+      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient, background);
     },
     priority,
   );

@@ -66,7 +66,7 @@ function moments(backend: OnnxBackend, xs: Float32Array, geo: Geometry): { mean:
   if (arena !== undefined) {
     const centerPtr = arena.scratch(SLOT.center, center);
     sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) =>
-      arena.kernels.batchNorm.channelSums(xs.byteOffset + first * channels * 4, centerPtr, sumPtr, sqPtr, count, channels));
+      arena.batchNorm(channels).channelSums(xs.byteOffset + first * channels * 4, centerPtr, sumPtr, sqPtr, count, channels));
   } else {
     sums = [new Float64Array(channels), new Float64Array(channels)];
     for (let i = 0; i < xs.length; i += channels) {
@@ -111,7 +111,7 @@ function forward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs>
   const out = backend.output(x.shape);
   const arena = simdArena(backend, channels, xs, out);
   if (arena !== undefined) {
-    arena.kernels.batchNorm.affine[attrs.relu ? 'relu' : 'plain'](
+    arena.batchNorm(channels).affine[attrs.relu ? 'relu' : 'plain'](
       xs.byteOffset, arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), out.byteOffset, rows, channels);
   } else {
     for (let i = 0; i < xs.length; i += channels) {
@@ -147,7 +147,7 @@ function backward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs
     const [aPtr, bPtr, centerPtr] = [arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), arena.scratch(SLOT.center, means)];
     sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) => {
       const offset = first * channels * 4;
-      arena.kernels.batchNorm.gradientSums[mode](xs.byteOffset + offset, dys.byteOffset + offset, aPtr, bPtr, centerPtr, sumPtr, sqPtr, count, channels);
+      arena.batchNorm(channels).gradientSums[mode](xs.byteOffset + offset, dys.byteOffset + offset, aPtr, bPtr, centerPtr, sumPtr, sqPtr, count, channels);
     });
   } else {
     sums = [new Float64Array(channels), new Float64Array(channels)];
@@ -171,7 +171,7 @@ function backward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs
   }
 
   if (arena !== undefined) {
-    arena.kernels.batchNorm.gradientInput[mode](
+    arena.batchNorm(channels).gradientInput[mode](
       xs.byteOffset, dys.byteOffset, arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b),
       arena.scratch(SLOT.k1, k1), arena.scratch(SLOT.k2, k2), arena.scratch(SLOT.k3, k3), out.byteOffset, rows, channels);
   } else {

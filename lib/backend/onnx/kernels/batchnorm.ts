@@ -44,7 +44,7 @@ export const fusedBatchNorm: OnnxKernel = withFallback<tf.FusedBatchNormAttrs>(
     const arena = backend.arena;
     if (arena?.contains(xs) && arena.contains(out) && channels <= SCRATCH_SLOT_FLOATS) {
       const [scale, shift] = [arena.scratch(0, a), arena.scratch(1, b)];
-      arena.kernels.batchNorm.affine.plain(xs.byteOffset, scale, shift, out.byteOffset, xs.length / channels, channels);
+      arena.batchNorm(channels).affine.plain(xs.byteOffset, scale, shift, out.byteOffset, xs.length / channels, channels);
     } else {
       for (let i = 0; i < xs.length; i += channels) {
         for (let c = 0; c < channels; c++) out[i + c] = xs[i + c] * a[c] + b[c];

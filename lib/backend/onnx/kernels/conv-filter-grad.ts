@@ -26,8 +26,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
-import { filterGradGraph, tapGemmGraph, type ConvGeometry } from '../conv-graphs';
-import { geometryKey, geometryOf } from './conv';
+import { filterGradGraph, geometryKey, tapGemmGraph, type ConvGeometry } from '../conv-graphs';
+import { geometryOf } from './conv';
 import { filterGradByConv, filterGradByConvApplies } from './filter-grad-by-conv';
 import { allFloat32, withFallback, type OnnxKernel } from './kernel-utils';
 import type { ChunkFeed, ChunkRegion, ChunkedSumJob } from '../parallel/chunked-sum';

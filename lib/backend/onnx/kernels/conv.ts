@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activationNodes } from '../activation';
 import type { OnnxBackend } from '../backend';
-import { chooseRoute, convGraph, convInputDims, filterShape, type ConvExtras, type ConvGeometry, type ConvRoute } from '../conv-graphs';
+import { chooseRoute, convGraph, convInputDims, filterShape, geometryKey, type ConvExtras, type ConvGeometry, type ConvRoute } from '../conv-graphs';
 import {
   hwioView,
   reorderOIHW,
@@ -38,14 +38,6 @@ export function geometryOf(info: tf.backend_util.Conv2DInfo): ConvGeometry | und
   return sizes.every((d) => d > 0) ? g : undefined;
 }
 
-/** A cache key for sessions of this geometry. */
-export function geometryKey(g: ConvGeometry): string {
-  return [
-    g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels,
-    g.filterHeight, g.filterWidth, ...g.strides, ...g.dilations, ...g.pads,
-  ].join(',');
-}
-
 /** The filter in the layout the route wants. */
 function layoutFilter(values: Float32Array, view: FilterView, route: ConvRoute, block: number): Float32Array {
   if (route === 'plain') return reorderOIHW(values, view);
@@ -79,11 +71,103 @@ function runConv(
     feeds.push({ name: 'b', data: padded, dims: [padded.length] });
   }
   if (prelu !== undefined) feeds.push(backend.feed('prelu', prelu));
+  const spread = extras.depthToSpace;
+  if (spread !== undefined && spreadsHere(backend, g, spread)) {
+    const { depthToSpace: _, ...convExtras } = extras;
+    const [phases] = backend.runGraph(
+      `conv|${route}|${geometryKey(g)}|${JSON.stringify(convExtras)}`, () => convGraph(g, route, block, convExtras), feeds,
+      [{ name: 'y', shape: [g.batch, g.outHeight, g.outWidth, g.outChannels] }], true,
+    );
+    try {
+      return spreadPhases(backend, phases, g, spread);
+    } finally {
+      backend.disposeData(phases.dataId);
+    }
+  }
   const outShape = extras.depthToSpace
     ? [g.batch, extras.depthToSpace.height, extras.depthToSpace.width, extras.depthToSpace.channels]
     : [g.batch, g.outHeight, g.outWidth, g.outChannels];
   const [y] = backend.runGraph(key, () => convGraph(g, route, block, extras), feeds, [{ name: 'y', shape: outShape }], true);
   return y;
+}
+
+type Spread = NonNullable<ConvExtras['depthToSpace']>;
+
+/**
+ * Whether the phases of a polyphase input gradient are spread here, by a SIMD pass of row
+ * copies (spreadPhases), instead of in the graph by ORT's generic Reshape-Transpose-Reshape (or,
+ * for the 1x1 shortcut, a 6-D Pad): whole vectors of channels, the spread image as wide as the
+ * phases (a taller one is cropped row by row), and an arena to run in.
+ */
+function spreadsHere(backend: OnnxBackend, g: ConvGeometry, spread: Spread): boolean {
+  return backend.arena !== undefined && spread.channels % 4 === 0 && g.outWidth * spread.blocks === spread.width
+    && spread.height <= g.outHeight * spread.blocks;
+}
+
+/**
+ * The image [N, height, width, C] from the phase convolution's output [N, A, B, s, s, C] (row
+ * a * s + ry, column b * s + rx from phase (ry, rx) of pixel (a, b)), or with onlyFirstPhase
+ * from [N, A, B, C] with zeros at the other phases.
+ */
+function spreadPhases(backend: OnnxBackend, phases: tf.TensorInfo, g: ConvGeometry, spread: Spread): tf.TensorInfo {
+  const { blocks: s, channels, height, width } = spread;
+  const [rows, columns] = [g.outHeight, g.outWidth];
+  const src = backend.float32(phases);
+  const out = backend.output([g.batch, height, width, channels]);
+  const arena = backend.arena;
+  if (arena === undefined || !arena.contains(src) || !arena.contains(out)) {
+    spreadWithLoops(src, out, g, spread);
+    return backend.makeTensorInfo([g.batch, height, width, channels], 'float32', out);
+  }
+  const pixelBytes = 4 * channels;
+  const [srcImage, outImage] = [rows * columns * g.outChannels * 4, height * width * pixelBytes];
+  // Where the image is exactly rows * s tall, consecutive images continue each other's rows: one call.
+  const whole = height === rows * s;
+  const images = whole ? [{ n: 0, rows: g.batch * rows }] : Array.from({ length: g.batch }, (_, n) => ({ n, rows }));
+  for (const image of images) {
+    const [from, to] = [src.byteOffset + image.n * srcImage, out.byteOffset + image.n * outImage];
+    if (spread.onlyFirstPhase) {
+      // row s * a holds pixel (a, b) at column s * b, zeros between; the s - 1 rows after it are zeros
+      const rowsWithTail = whole ? image.rows : image.rows - 1;
+      const call = (first: number, count: number, tailRows: number) => arena.kernels.layout.spreadRuns(
+        from + first * columns * pixelBytes, to + first * s * width * pixelBytes, count, columns, pixelBytes, (s - 1) * pixelBytes,
+        pixelBytes, columns * pixelBytes, s * width * pixelBytes, tailRows * width * pixelBytes,
+      );
+      call(0, rowsWithTail, s - 1);
+      if (!whole) call(rows - 1, 1, height - (rows - 1) * s - 1);
+      continue;
+    }
+    for (let ry = 0; ry < s; ry++) {
+      // phase row ry of pixel row a is image row a * s + ry, which the crop may cut off
+      const count = whole ? image.rows : Math.min(rows, Math.ceil((height - ry) / s));
+      arena.kernels.layout.spreadRuns(
+        from + ry * s * pixelBytes, to + ry * width * pixelBytes, count, columns, s * pixelBytes, 0,
+        s * s * pixelBytes, columns * s * s * pixelBytes, s * width * pixelBytes, 0,
+      );
+    }
+  }
+  return backend.makeTensorInfo([g.batch, height, width, channels], 'float32', out);
+}
+
+/** spreadPhases in plain loops, for arrays outside the arena. */
+function spreadWithLoops(src: Float32Array, out: Float32Array, g: ConvGeometry, { blocks: s, channels, height, width, onlyFirstPhase }: Spread): void {
+  if (onlyFirstPhase) out.fill(0);
+  const phases = onlyFirstPhase ? 1 : s;
+  for (let n = 0; n < g.batch; n++) {
+    for (let a = 0; a < g.outHeight; a++) {
+      for (let b = 0; b < g.outWidth; b++) {
+        const pixel = ((n * g.outHeight + a) * g.outWidth + b) * g.outChannels;
+        for (let ry = 0; ry < phases; ry++) {
+          for (let rx = 0; rx < phases; rx++) {
+            const [y, x] = [a * s + ry, b * s + rx];
+            if (y >= height || x >= width) continue;
+            const from = pixel + (ry * s + rx) * channels;
+            out.set(src.subarray(from, from + channels), ((n * height + y) * width + x) * channels);
+          }
+        }
+      }
+    }
+  }
 }
 
 export const conv2D: OnnxKernel = withFallback<tf.Conv2DAttrs>(tf.Conv2D, ({ inputs, backend, attrs }) => {

@@ -12,12 +12,12 @@
  * plain loops for the rest (a last block of fewer than B images, channel counts not a multiple
  * of 4 or of B, no arena).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
-import { batchConvInputSize, filterGradConvGraph, type ConvGeometry } from '../conv-graphs';
+import { batchConvInputSize, filterGradConvGraph, geometryKey, type ConvGeometry } from '../conv-graphs';
 import { roundUp } from '../layout';
+import type { OrtRuntime } from '../runtime';
 import type { WasmArena } from '../simd/arena';
-import { geometryKey } from './conv';
 
 /**
  * Whether this route handles `g` with NCHWc block `block`. Not for a filter smaller than its
@@ -95,18 +95,30 @@ export function layoutImagesAsFilterInputs(arena: WasmArena | undefined, dy: Flo
   }
 }
 
-/** dw [kh, kw, Ci, Co] of the forward convolution `g` (see filterGradByConvApplies). */
-export function filterGradByConv(backend: OnnxBackend, g: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
-  const block = backend.nchwcBlock;
+/** Where the layouts' scratch buffers come from (a BufferPool). */
+export interface ScratchBuffers {
+  take(length: number): Float32Array;
+  recycle(values: Float32Array): void;
+}
+
+/**
+ * dw [kh, kw, Ci, Co] of the forward convolution `g` (see filterGradByConvApplies) from the
+ * values of x and dy, written into `dw`. Free of tfjs, so that a background thread
+ * (parallel/background-worker.ts) runs it too.
+ */
+export function computeFilterGradByConv(
+  ort: OrtRuntime, arena: WasmArena | undefined, buffers: ScratchBuffers, g: ConvGeometry, block: number,
+  x: Float32Array, dy: Float32Array, dw: Float32Array,
+): void {
   const { inChannels, outChannels, filterHeight, filterWidth, outHeight, outWidth } = g;
   const batchPadded = roundUp(g.batch, block);
   const padded = batchConvInputSize(g);
-  const xb = backend.pool.take(inChannels * batchPadded * padded.height * padded.width);
-  const wb = backend.pool.take(roundUp(outChannels, block) * batchPadded * outHeight * outWidth);
+  const xb = buffers.take(inChannels * batchPadded * padded.height * padded.width);
+  const wb = buffers.take(roundUp(outChannels, block) * batchPadded * outHeight * outWidth);
   try {
-    layoutImagesAsChannels(backend.arena, backend.float32(x), g, block, xb);
-    layoutImagesAsFilterInputs(backend.arena, backend.float32(dy), g, block, wb);
-    const [y] = backend.ort.run(
+    layoutImagesAsChannels(arena, x, g, block, xb);
+    layoutImagesAsFilterInputs(arena, dy, g, block, wb);
+    const [y] = ort.run(
       `conv-filter-grad-by-conv|${block}|${geometryKey(g)}`,
       () => filterGradConvGraph(g, block, batchPadded),
       [
@@ -118,13 +130,25 @@ export function filterGradByConv(backend: OnnxBackend, g: ConvGeometry, x: tf.Te
     ) as Float32Array[];
     // y [Ci, kh, kw, Co] -> dw [kh, kw, Ci, Co]
     const taps = filterHeight * filterWidth;
-    const dw = new Float32Array(taps * inChannels * outChannels);
     for (let c = 0; c < inChannels; c++) {
       for (let t = 0; t < taps; t++) dw.set(y.subarray((c * taps + t) * outChannels, (c * taps + t + 1) * outChannels), (t * inChannels + c) * outChannels);
     }
-    return backend.makeTensorInfo([filterHeight, filterWidth, inChannels, outChannels], 'float32', dw);
   } finally {
-    backend.pool.recycle(xb);
-    backend.pool.recycle(wb);
+    buffers.recycle(xb);
+    buffers.recycle(wb);
   }
+}
+
+/**
+ * The kernel: on the background thread when the backend has one (the tensor's values arrive when
+ * first read, see OnnxBackend), else here.
+ */
+export function filterGradByConv(backend: OnnxBackend, g: ConvGeometry, x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo {
+  const shape = [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
+  const dw = backend.output(shape);
+  const [xs, dys] = [backend.float32(x), backend.float32(dy)];
+  if (backend.background?.filterGradByConv(g, backend.nchwcBlock, xs, dys, dw) !== true) {
+    computeFilterGradByConv(backend.ort, backend.arena, backend.pool, g, backend.nchwcBlock, xs, dys, dw);
+  }
+  return backend.makeTensorInfo(shape, 'float32', dw);
 }

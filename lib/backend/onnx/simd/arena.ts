@@ -4,6 +4,8 @@
  * typed array viewing it); the OS commits pages only as they are first written. Freed blocks are
  * kept in exact-size free lists: a training step allocates the same sizes every time.
  */
+import type { BatchNormSimd } from './batchnorm-kernels';
+import { compileBatchNormForChannels, unrollable } from './batchnorm-unrolled';
 import { compileSimdKernels, type SimdKernels } from './kernels';
 import { wasm, type WasmMemory } from './wasm-api';
 
@@ -26,6 +28,7 @@ export class WasmArena {
   private readonly sizes: number[] = [];
   private readonly views: number[] = [];
   private readonly free = new Map<number, number[]>();
+  private readonly batchNormByChannels = new Map<number, BatchNormSimd>();
 
   /** Throws where WebAssembly SIMD or a memory of `bytes` is unavailable. */
   constructor(bytes: number) {
@@ -33,6 +36,20 @@ export class WasmArena {
     this.memory = new wasm.Memory({ initial: pages, maximum: pages });
     this.limit = pages * PAGE_BYTES;
     this.kernels = compileSimdKernels(this.memory);
+  }
+
+  /**
+   * Batch-norm kernels for rows of `channels` floats: compiled for that count where it is a
+   * multiple of 4 (batchnorm-unrolled.ts, once per count), else the generic ones.
+   */
+  batchNorm(channels: number): BatchNormSimd {
+    if (!unrollable(channels)) return this.kernels.batchNorm;
+    let kernels = this.batchNormByChannels.get(channels);
+    if (kernels === undefined) {
+      kernels = compileBatchNormForChannels(this.memory, channels);
+      this.batchNormByChannels.set(channels, kernels);
+    }
+    return kernels;
   }
 
   /** Bytes handed out as blocks so far (free or not): stops growing once sizes repeat. */

@@ -92,16 +92,62 @@ function rowBlocks(): WasmFunction {
   };
 }
 
+/**
+ * (src, dst, rows, runs, copyBytes, gapBytes, srcRunStride, srcRowStride, dstRowStride, tailBytes):
+ * for each row, `runs` runs of copyBytes (a multiple of 16) read every srcRunStride bytes and
+ * written one after another in dst, each followed by gapBytes of zeros, then tailBytes of zeros
+ * (multiples of 16 too). Spreads the phases of a polyphase input gradient into the image.
+ */
+function spreadRuns(): WasmFunction {
+  const [src, dst, rows, runs, copyBytes, gapBytes, srcRunStride, srcRowStride, dstRowStride, tailBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [r, k, q, from, to, zero] = [10, 11, 12, 13, 14, 15];
+  const zeros = (bytes: number) => [
+    ...op.i32(0), ...op.set(q),
+    ...forLoop(q, bytes, 16, [...op.get(to), ...op.get(q), ...op.i32Add, ...op.get(zero), ...op.v128Store]),
+    ...op.get(to), ...op.get(bytes), ...op.i32Add, ...op.set(to),
+  ];
+  return {
+    name: 'spread_runs',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32, V128],
+    body: [
+      ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
+      ...op.i32(0), ...op.set(r),
+      ...forLoop(r, rows, 1, [
+        ...op.get(src), ...op.get(r), ...op.get(srcRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(from),
+        ...op.get(dst), ...op.get(r), ...op.get(dstRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(to),
+        ...op.i32(0), ...op.set(k),
+        ...forLoop(k, runs, 1, [
+          ...op.i32(0), ...op.set(q),
+          ...forLoop(q, copyBytes, 16, [
+            ...op.get(to), ...op.get(q), ...op.i32Add,
+            ...op.get(from), ...op.get(q), ...op.i32Add, ...op.v128Load,
+            ...op.v128Store,
+          ]),
+          ...op.get(to), ...op.get(copyBytes), ...op.i32Add, ...op.set(to),
+          ...op.get(from), ...op.get(srcRunStride), ...op.i32Add, ...op.set(from),
+          ...zeros(gapBytes),
+        ]),
+        ...zeros(tailBytes),
+      ]),
+    ],
+  };
+}
+
 export function layoutFunctions(): WasmFunction[] {
-  return [batchBlocksRow(), rowBlocks()];
+  return [batchBlocksRow(), rowBlocks(), spreadRuns()];
 }
 
 export interface LayoutSimd {
   batchBlocksRow: (src: number, dst: number, width: number, channels: number, imageStride: number, plane: number, block: number) => void;
   rowBlocks: (src: number, dst: number, pixels: number, pixelStride: number, imageStride: number, block: number) => void;
+  spreadRuns: (
+    src: number, dst: number, rows: number, runs: number, copyBytes: number, gapBytes: number,
+    srcRunStride: number, srcRowStride: number, dstRowStride: number, tailBytes: number,
+  ) => void;
 }
 
 export function layoutExports(fn: (name: string) => (...args: number[]) => void): LayoutSimd {
-  return { batchBlocksRow: fn('batch_blocks_row'), rowBlocks: fn('row_blocks') };
+  return { batchBlocksRow: fn('batch_blocks_row'), rowBlocks: fn('row_blocks'), spreadRuns: fn('spread_runs') };
 }
 

@@ -72,6 +72,9 @@ export const op = {
   select: [0x1b],
   v128Load: [0xfd, 0x00, 2, 0],
   v128Store: [0xfd, 0x0b, 2, 0],
+  /** v128.load / v128.store at a constant byte offset from the address on the stack */
+  v128LoadAt: (offset: number) => [0xfd, 0x00, 2, ...leb(offset)],
+  v128StoreAt: (offset: number) => [0xfd, 0x0b, 2, ...leb(offset)],
   f32x4Splat: [0xfd, 0x13],
   f32x4Gt: [0xfd, 0x44],
   f32x4Ne: [0xfd, 0x42],

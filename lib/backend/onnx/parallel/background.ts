@@ -1,0 +1,195 @@
+/**
+ * Filter gradients computed on a background thread while the main thread goes on with the
+ * backward pass.
+ *
+ * Why: the main thread runs batch norm, element-wise passes, layouts and tfjs itself on one core,
+ * and ONNX Runtime's second thread joins it only inside convolutions, so half of a 2-core machine
+ * idles for much of a step. A filter gradient dw is read by nothing until the optimizer applies
+ * it at the end of the step, so it need not be ready when its kernel returns: the kernel copies x
+ * and dy into shared memory, hands the job to this thread and returns a tensor whose values
+ * arrive later. The first read of those values (OnnxBackend wraps its tensor storage for this)
+ * waits for the job and copies dw in. The background thread runs the same layouts and the same
+ * ORT convolution as the main thread would (computeFilterGradByConv), so the values are the same.
+ *
+ * How: jobs are posted on a MessagePort in order and counted in a shared control block; the
+ * thread runs them in order and publishes the number of the last one done, which the main thread
+ * waits on with Atomics.wait.
+ */
+import * as path from 'path';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
+import type { ConvGeometry } from '../conv-graphs';
+
+/** Int32 slots of the control block. */
+export const SUBMITTED = 0;
+export const DONE = 1;
+export const STOP = 2;
+/** 1 once the thread has loaded ORT, -1 if it could not */
+export const READY = 3;
+
+/** How long the main thread waits for the thread to start, or for one job, before giving up. */
+const START_TIMEOUT_MS = 60_000;
+const JOB_TIMEOUT_MS = 600_000;
+
+/** What the thread is told when it starts. */
+export interface BackgroundStart {
+  control: SharedArrayBuffer;
+  port: MessagePort;
+  arenaMegabytes: number;
+}
+
+/** A filter gradient: x, dy and room for dw, one after another in `buffer`. */
+export interface FilterGradJob {
+  kind: 'filter-grad-by-conv';
+  id: number;
+  g: ConvGeometry;
+  block: number;
+  buffer: SharedArrayBuffer;
+  xLength: number;
+  dyLength: number;
+  dwLength: number;
+}
+
+/** Messages from the thread. */
+export type FromBackground = { kind: 'error'; id: number; message: string };
+
+interface PendingJob {
+  id: number;
+  buffer: SharedArrayBuffer;
+  /** where dw is in the buffer, floats */
+  offset: number;
+}
+
+export class BackgroundRunner {
+  private readonly control = new SharedArrayBuffer(4 * 4);
+  private readonly flags = new Int32Array(this.control);
+  private thread: { worker: Worker; port: MessagePort } | undefined;
+  private started = false;
+  private submitted = 0;
+  /** tensor values still to arrive, by the array the tensor holds */
+  private readonly pending = new Map<Float32Array, PendingJob>();
+  /** shared buffers of finished jobs, by byte length, for the next jobs of that size */
+  private readonly spare = new Map<number, SharedArrayBuffer[]>();
+  private readonly failures = new Map<number, string>();
+  /** why the thread could not start, once it failed to */
+  failure: string | undefined;
+
+  constructor(private readonly arenaMegabytes: number) {}
+
+  /** Whether the thread is computing a job right now. */
+  get working(): boolean {
+    return this.submitted > Atomics.load(this.flags, DONE);
+  }
+
+  /** Jobs handed to the thread so far. */
+  get jobsSubmitted(): number {
+    return this.submitted;
+  }
+
+  /** Whether some tensor's values are still to arrive (cheap: checked on every storage read). */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /**
+   * Hands the filter gradient of `g` (see computeFilterGradByConv) to the thread; its values go
+   * into `dw` when settle(dw) is called. False when the thread is unavailable or busy: the caller
+   * computes it.
+   */
+  filterGradByConv(g: ConvGeometry, block: number, x: Float32Array, dy: Float32Array, dw: Float32Array): boolean {
+    const thread = this.start();
+    // Only to an idle thread: the layers come in the backward pass's order, the largest last,
+    // and a queue would leave the main thread waiting for it at the end of the step. A job the
+    // thread cannot take now runs on the main thread, which then shares the work out by itself.
+    if (thread === undefined || this.working) return false;
+    const buffer = this.sharedBuffer(4 * (x.length + dy.length + dw.length));
+    new Float32Array(buffer, 0, x.length).set(x);
+    new Float32Array(buffer, 4 * x.length, dy.length).set(dy);
+    const id = ++this.submitted;
+    const job: FilterGradJob = { kind: 'filter-grad-by-conv', id, g, block, buffer, xLength: x.length, dyLength: dy.length, dwLength: dw.length };
+    thread.port.postMessage(job);
+    Atomics.store(this.flags, SUBMITTED, id);
+    Atomics.notify(this.flags, SUBMITTED);
+    this.pending.set(dw, { id, buffer, offset: x.length + dy.length });
+    return true;
+  }
+
+  /** If `values` are still to arrive, waits for them and copies them in. */
+  settle(values: unknown): void {
+    const job = values instanceof Float32Array ? this.pending.get(values) : undefined;
+    if (job === undefined) return;
+    this.pending.delete(values as Float32Array);
+    this.waitFor(job.id);
+    const failure = this.failures.get(job.id);
+    if (failure === undefined) (values as Float32Array).set(new Float32Array(job.buffer, 4 * job.offset, (values as Float32Array).length));
+    const list = this.spare.get(job.buffer.byteLength) ?? [];
+    list.push(job.buffer);
+    this.spare.set(job.buffer.byteLength, list);
+    if (failure !== undefined) {
+      this.failures.delete(job.id);
+      throw new Error(`onnx backend: the background filter gradient failed: ${failure}`);
+    }
+  }
+
+  /** Ends the thread (it also ends with the process). Values still pending are waited for first. */
+  dispose(): void {
+    for (const values of [...this.pending.keys()]) this.settle(values);
+    if (this.thread === undefined) return;
+    Atomics.store(this.flags, STOP, 1);
+    Atomics.notify(this.flags, SUBMITTED);
+    this.thread.port.close();
+    void this.thread.worker.terminate();
+    this.thread = undefined;
+  }
+
+  private waitFor(id: number): void {
+    for (let done = Atomics.load(this.flags, DONE); done < id; done = Atomics.load(this.flags, DONE)) {
+      if (Atomics.wait(this.flags, DONE, done, JOB_TIMEOUT_MS) === 'timed-out' && Atomics.load(this.flags, DONE) === done) {
+        throw new Error(`onnx backend: the background thread did not finish job ${id} within ${JOB_TIMEOUT_MS / 1000} s`);
+      }
+    }
+    const port = this.thread?.port;
+    for (let received = port && receiveMessageOnPort(port); received !== undefined; received = port && receiveMessageOnPort(port)) {
+      const message = received.message as FromBackground;
+      this.failures.set(message.id, message.message);
+    }
+  }
+
+  private sharedBuffer(bytes: number): SharedArrayBuffer {
+    return this.spare.get(bytes)?.pop() ?? new SharedArrayBuffer(bytes);
+  }
+
+  /** Starts the thread on first use; on failure, says why once and stays without it. */
+  private start(): { worker: Worker; port: MessagePort } | undefined {
+    if (this.started) return this.thread;
+    this.started = true;
+    let worker: Worker | undefined;
+    try {
+      const { port1, port2 } = new MessageChannel();
+      const start: BackgroundStart = { control: this.control, port: port2, arenaMegabytes: this.arenaMegabytes };
+      worker = new Worker(path.join(__dirname, 'background-worker.ts'), {
+        workerData: start,
+        transferList: [port2],
+        // The library is TypeScript run through tsx; a worker needs the hook too.
+        execArgv: ['--require', require.resolve('tsx/cjs')],
+      });
+      worker.unref();
+      worker.on('error', (error) => console.warn(`onnx backend: the background thread failed: ${error.message}`));
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (Atomics.load(this.flags, READY) === 0) {
+        if (Atomics.wait(this.flags, READY, 0, Math.max(1, deadline - Date.now())) === 'timed-out' && Date.now() >= deadline) {
+          throw new Error(`it did not start within ${START_TIMEOUT_MS / 1000} s`);
+        }
+      }
+      if (Atomics.load(this.flags, READY) < 0) {
+        const reply = receiveMessageOnPort(port1)?.message as FromBackground | undefined;
+        throw new Error(reply?.message ?? 'it failed to start');
+      }
+      this.thread = { worker, port: port1 };
+    } catch (error) {
+      this.failure = error instanceof Error ? error.message : String(error);
+      console.warn(`onnx backend: no background thread (${this.failure}); filter gradients run on the main thread`);
+      if (worker !== undefined) void worker.terminate();
+    }
+    return this.thread;
+  }
+}
