@@ -15,9 +15,9 @@
  * thread runs them in order and publishes the number of the last one done, which the main thread
  * waits on with Atomics.wait.
  */
-import * as path from 'path';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'worker_threads';
 import type { ConvGeometry } from '../conv-graphs';
+import { START_TIMEOUT_MS, startWorker, waitUntilStarted } from './start-worker';
 
 /** Int32 slots of the control block. */
 export const SUBMITTED = 0;
@@ -26,8 +26,7 @@ export const STOP = 2;
 /** 1 once the thread has loaded ORT, -1 if it could not */
 export const READY = 3;
 
-/** How long the main thread waits for the thread to start, or for one job, before giving up. */
-const START_TIMEOUT_MS = 60_000;
+/** How long the main thread waits for one job before giving up. */
 const JOB_TIMEOUT_MS = 600_000;
 
 /** What the thread is told when it starts. */
@@ -164,27 +163,11 @@ export class BackgroundRunner {
     this.started = true;
     let worker: Worker | undefined;
     try {
-      const { port1, port2 } = new MessageChannel();
-      const start: BackgroundStart = { control: this.control, port: port2, arenaMegabytes: this.arenaMegabytes };
-      worker = new Worker(path.join(__dirname, 'background-worker.ts'), {
-        workerData: start,
-        transferList: [port2],
-        // The library is TypeScript run through tsx; a worker needs the hook too.
-        execArgv: ['--require', require.resolve('tsx/cjs')],
-      });
-      worker.unref();
-      worker.on('error', (error) => console.warn(`onnx backend: the background thread failed: ${error.message}`));
-      const deadline = Date.now() + START_TIMEOUT_MS;
-      while (Atomics.load(this.flags, READY) === 0) {
-        if (Atomics.wait(this.flags, READY, 0, Math.max(1, deadline - Date.now())) === 'timed-out' && Date.now() >= deadline) {
-          throw new Error(`it did not start within ${START_TIMEOUT_MS / 1000} s`);
-        }
-      }
-      if (Atomics.load(this.flags, READY) < 0) {
-        const reply = receiveMessageOnPort(port1)?.message as FromBackground | undefined;
-        throw new Error(reply?.message ?? 'it failed to start');
-      }
-      this.thread = { worker, port: port1 };
+      const start: Omit<BackgroundStart, 'port'> = { control: this.control, arenaMegabytes: this.arenaMegabytes };
+      const thread = startWorker('background-worker.ts', start, 'the background thread');
+      worker = thread.worker;
+      waitUntilStarted(this.flags, READY, thread.port, Date.now() + START_TIMEOUT_MS);
+      this.thread = thread;
     } catch (error) {
       this.failure = error instanceof Error ? error.message : String(error);
       console.warn(`onnx backend: no background thread (${this.failure}); filter gradients run on the main thread`);

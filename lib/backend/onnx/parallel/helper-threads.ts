@@ -13,10 +13,10 @@
  * thread waits on each helper's done number. The slots are summed in chunk order, so the result
  * does not depend on which thread ran which chunk.
  */
-import * as path from 'path';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'worker_threads';
+import { receiveMessageOnPort, type MessagePort, type Worker } from 'worker_threads';
 import type { OrtRuntime } from '../runtime';
 import { runChunk, sumChunkResults, type ChunkedSumJob } from './chunked-sum';
+import { START_TIMEOUT_MS, startWorker, waitUntilStarted } from './start-worker';
 
 /** Int32 slots of the control block. */
 const NEXT_CHUNK = 0;
@@ -25,9 +25,6 @@ const JOB_NUMBER = 1;
 const DONE_BASE = 2;
 export const STOP_JOB = -1;
 const FIRST_JOB = 2;
-
-/** How long the main thread waits for a helper to load ORT before going on without helpers. */
-const START_TIMEOUT_MS = 60_000;
 
 /** What a helper is told when it starts. */
 export interface HelperStart {
@@ -165,32 +162,12 @@ export class ChunkedSumRunner {
     const started: Helper[] = [];
     try {
       for (let h = 0; h < this.helperCount; h++) {
-        const { port1, port2 } = new MessageChannel();
-        const start: HelperStart = { index: h, control: this.control, port: port2 };
-        const worker = new Worker(path.join(__dirname, 'helper-worker.ts'), {
-          workerData: start,
-          transferList: [port2],
-          // The library is TypeScript run through tsx; a worker needs the hook too.
-          execArgv: ['--require', require.resolve('tsx/cjs')],
-        });
-        worker.unref();
-        // The helper reports its own errors through the port; this catches one that escapes it
-        // (it would otherwise end this process too).
-        worker.on('error', (error) => console.warn(`onnx backend: helper thread ${h} failed: ${error.message}`));
-        started.push({ worker, port: port1, graphsSent: new Set() });
+        const start: Omit<HelperStart, 'port'> = { index: h, control: this.control };
+        const { worker, port } = startWorker('helper-worker.ts', start, `helper thread ${h}`);
+        started.push({ worker, port, graphsSent: new Set() });
       }
       const deadline = Date.now() + START_TIMEOUT_MS;
-      started.forEach((helper, h) => {
-        while (Atomics.load(this.flags, DONE_BASE + h) === 0) {
-          if (Atomics.wait(this.flags, DONE_BASE + h, 0, Math.max(1, deadline - Date.now())) === 'timed-out' && Date.now() >= deadline) {
-            throw new Error(`it did not start within ${START_TIMEOUT_MS / 1000} s`);
-          }
-        }
-        if (Atomics.load(this.flags, DONE_BASE + h) < 0) {
-          const reply = receiveMessageOnPort(helper.port)?.message as FromHelper | undefined;
-          throw new Error(reply?.message ?? 'it failed to start');
-        }
-      });
+      started.forEach((helper, h) => waitUntilStarted(this.flags, DONE_BASE + h, helper.port, deadline));
       this.helpers = started;
     } catch (error) {
       this.helperFailure = error instanceof Error ? error.message : String(error);

@@ -60,6 +60,18 @@ function batchBlocksRow(): WasmFunction {
   };
 }
 
+/** Copies `bytes` (a local, a multiple of 16) from the address in local `from` to that in `to`; q counts. */
+function copyVectors(to: number, from: number, q: number, bytes: number): number[] {
+  return [
+    ...op.i32(0), ...op.set(q),
+    ...forLoop(q, bytes, 16, [
+      ...op.get(to), ...op.get(q), ...op.i32Add,
+      ...op.get(from), ...op.get(q), ...op.i32Add, ...op.v128Load,
+      ...op.v128Store,
+    ]),
+  ];
+}
+
 /** (src, dst, pixels, pixelStride, imageStride, block) */
 function rowBlocks(): WasmFunction {
   const [src, dst, pixels, pixelStride, imageStride, block] = [0, 1, 2, 3, 4, 5];
@@ -77,12 +89,7 @@ function rowBlocks(): WasmFunction {
         ...op.get(srcPixel), ...op.set(from),
         ...op.i32(0), ...op.set(k),
         ...forLoop(k, block, 1, [
-          ...op.i32(0), ...op.set(q),
-          ...forLoop(q, qEnd, 16, [
-            ...op.get(to), ...op.get(q), ...op.i32Add,
-            ...op.get(from), ...op.get(q), ...op.i32Add, ...op.v128Load,
-            ...op.v128Store,
-          ]),
+          ...copyVectors(to, from, q, qEnd),
           ...op.get(to), ...op.get(qEnd), ...op.i32Add, ...op.set(to),
           ...op.get(from), ...op.get(imageStride), ...op.i32Add, ...op.set(from),
         ]),
@@ -118,12 +125,7 @@ function spreadRuns(): WasmFunction {
         ...op.get(dst), ...op.get(r), ...op.get(dstRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(to),
         ...op.i32(0), ...op.set(k),
         ...forLoop(k, runs, 1, [
-          ...op.i32(0), ...op.set(q),
-          ...forLoop(q, copyBytes, 16, [
-            ...op.get(to), ...op.get(q), ...op.i32Add,
-            ...op.get(from), ...op.get(q), ...op.i32Add, ...op.v128Load,
-            ...op.v128Store,
-          ]),
+          ...copyVectors(to, from, q, copyBytes),
           ...op.get(to), ...op.get(copyBytes), ...op.i32Add, ...op.set(to),
           ...op.get(from), ...op.get(srcRunStride), ...op.i32Add, ...op.set(from),
           ...zeros(gapBytes),
