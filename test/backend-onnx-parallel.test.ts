@@ -95,8 +95,15 @@ describe('chunked sums on helper threads', { skip: runtime === undefined ? 'onnx
 
   test('the helper thread runs a share of the chunks', () => {
     const [chunks, rows] = [64, 4000];
-    shared.sum(productJob(chunks, rows, 1), randomSources(chunks * rows + 1, 3));
-    assert.ok(shared.lastJobMainChunks < chunks, `the main thread ran all ${chunks} chunks`);
+    const sources = randomSources(chunks * rows + 1, 3);
+    // The helper has to wake up before the main thread has claimed every chunk, which a busy
+    // machine can delay now and then: up to five jobs.
+    const mainChunks: number[] = [];
+    do {
+      shared.sum(productJob(chunks, rows, 1), sources);
+      mainChunks.push(shared.lastJobMainChunks);
+    } while (shared.lastJobMainChunks === chunks && mainChunks.length < 5);
+    assert.ok(shared.lastJobMainChunks < chunks, `the main thread ran all ${chunks} chunks of each of ${mainChunks.length} jobs`);
     assert.ok(shared.lastJobMainChunks > 0, 'the main thread ran no chunk');
   });
 
