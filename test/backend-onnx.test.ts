@@ -349,7 +349,13 @@ test('filter gradients from the background thread are the main thread\'s bit for
   const withBackground = await gradients('onnx');
   assert.ok(background.jobsSubmitted > before, 'no filter gradient went to the background thread');
   assert.equal(background.busy, false, 'values still pending after they were read');
+  background.enabled = false;
+  const submitted = background.jobsSubmitted;
+  const switchedOff = await gradients('onnx');
+  background.enabled = true;
+  assert.equal(background.jobsSubmitted, submitted, 'a job went to the background thread while it was switched off');
   const mainOnly = await gradients(NO_BACKGROUND);
+  assert.deepEqual(switchedOff, mainOnly);
   mainOnly.forEach((expected, i) => {
     assert.deepEqual(new Uint32Array(withBackground[i].buffer, withBackground[i].byteOffset, withBackground[i].length),
       new Uint32Array(expected.buffer, expected.byteOffset, expected.length), `filter gradient ${i} differs`);

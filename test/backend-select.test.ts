@@ -127,3 +127,12 @@ test('ORT threads per kernel: cores - 1 by default, every core for convolutions,
   assert.throws(() => defaultThreadCount({ CIFAR_SSL_ORT_THREADS: '0' }), /CIFAR_SSL_ORT_THREADS=0 is not a thread count/);
   assert.throws(() => defaultThreadCount({ CIFAR_SSL_ORT_THREADS: 'two' }), /give a whole number of at least 1/);
 });
+
+test('the background thread of the filter gradient: on with two convolution threads or more, CIFAR_SSL_BACKGROUND=0/1 when set, a clear error otherwise', async () => {
+  const { defaultBackgroundThread } = await import('../lib/backend/onnx/register');
+  assert.equal(defaultBackgroundThread({}, 2), true);
+  assert.equal(defaultBackgroundThread({}, 1), false);
+  assert.equal(defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: '0' }, 4), false);
+  assert.equal(defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: '1' }, 1), true);
+  assert.throws(() => defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: 'off' }, 2), /CIFAR_SSL_BACKGROUND=off: give 0 .* or 1/);
+});

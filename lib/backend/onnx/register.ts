@@ -52,6 +52,20 @@ export function onnxKernelNames(): string[] {
   return [...onnxKernels(), ...batchNormTrainKernels].map((k) => k.kernelName);
 }
 
+/** Environment variable that turns the background thread of the filter gradient on (1) or off (0). */
+export const BACKGROUND_ENV_VAR = 'CIFAR_SSL_BACKGROUND';
+
+/**
+ * Whether filter gradients go to a background thread: CIFAR_SSL_BACKGROUND when set (0 or 1),
+ * else when convolutions get at least two threads.
+ */
+export function defaultBackgroundThread(env: NodeJS.ProcessEnv, wideThreads: number): boolean {
+  const value = env[BACKGROUND_ENV_VAR];
+  if (value === undefined || value === '') return wideThreads >= 2;
+  if (value === '0' || value === '1') return value === '1';
+  throw new Error(`${BACKGROUND_ENV_VAR}=${value}: give 0 (filter gradients on the main thread only) or 1 (a background thread too)`);
+}
+
 /** Settings of the backend, fixed at registration. */
 export interface OnnxBackendOptions {
   /** ORT threads per kernel (default: logical cores - 1, see defaultThreadCount) */
@@ -72,7 +86,7 @@ export interface OnnxBackendOptions {
   poisonBuffers: boolean;
   /**
    * compute filter gradients on a background thread while the main thread goes on with the
-   * backward pass (parallel/background.ts; default: with 2 or more cores)
+   * backward pass (parallel/background.ts; default: see defaultBackgroundThread)
    */
   backgroundThread: boolean;
   /** that thread's SIMD arena, MiB */
@@ -104,7 +118,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
     poolMegabytes: 1024,
     filterGradient: 'convolution',
     poisonBuffers: false,
-    backgroundThread: wideThreads >= 2,
+    backgroundThread: defaultBackgroundThread(process.env, wideThreads),
     backgroundArenaMegabytes: 1024,
     ...options,
   };

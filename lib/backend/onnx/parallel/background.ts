@@ -71,6 +71,8 @@ export class BackgroundRunner {
   private readonly failures = new Map<number, string>();
   /** why the thread could not start, once it failed to */
   failure: string | undefined;
+  /** false: hand no new jobs over (bench/background-thread.ts switches it step by step) */
+  enabled = true;
 
   constructor(private readonly arenaMegabytes: number) {}
 
@@ -95,6 +97,7 @@ export class BackgroundRunner {
    * computes it.
    */
   filterGradByConv(g: ConvGeometry, block: number, x: Float32Array, dy: Float32Array, dw: Float32Array): boolean {
+    if (!this.enabled) return false;
     const thread = this.start();
     // Only to an idle thread: the layers come in the backward pass's order, the largest last,
     // and a queue would leave the main thread waiting for it at the end of the step. A job the

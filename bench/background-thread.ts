@@ -1,0 +1,74 @@
+/**
+ * What the onnx backend's background thread (lib/backend/onnx/parallel/background.ts) buys: the
+ * quick preset's real supervised and SimCLR training steps (forward, loss, gradients; the values
+ * of every gradient read), with the thread handing over filter gradients and without, taking
+ * turns step by step in one process so that both see the same load.
+ *
+ *   npx tsx bench/background-thread.ts [--preset quick] [--pairs 20]
+ *
+ * Prints each case's median step and the median of the per-pair ratios (with / without).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { OnnxBackend } from '../lib/backend/onnx/backend';
+import { selectBackend } from '../lib/backend/select';
+import { getPreset } from '../lib/config/presets';
+import { loadCifar, makeSplits, resolveDataDir } from '../lib/data/index';
+import { makeLinearClassifier } from '../lib/models/heads';
+import { makeEncoder } from '../lib/models/make-encoder';
+import type { TrainingTask } from '../lib/train/loop';
+import { makePretrainModules, makePretrainTask } from '../lib/train/pretrain';
+import { makeImageClassifierTask } from '../lib/train/supervised';
+import { median } from '../lib/util/median';
+import { Rng } from '../lib/util/random';
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+}
+
+async function main(): Promise<void> {
+  const pairs = Number(option('pairs', '20'));
+  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`--pairs takes a positive integer, got ${option('pairs', '')}`);
+  const preset = getPreset(option('preset', 'quick'));
+  await selectBackend('onnx');
+  const background = (tf.backend() as OnnxBackend).background;
+  if (background === undefined) throw new Error('the onnx backend has no background thread here (one core, or CIFAR_SSL_BACKGROUND=0)');
+  const dataset = loadCifar(resolveDataDir('data'));
+  const data = { dataset, splits: makeSplits(dataset, preset.data) };
+  const encoder = makeEncoder(preset.scratch.encoder, new Rng(0));
+  const classifier = makeLinearClassifier(encoder.featureDim, 10, new Rng(1));
+  const cases: Array<[string, TrainingTask, number]> = [
+    ['supervised', makeImageClassifierTask(preset.scratch, data, encoder, classifier, data.splits.trainPool), preset.scratch.batchSize],
+    ['simclr', makePretrainTask(preset.pretrain, data, makePretrainModules(preset.pretrain)), preset.pretrain.batchSize],
+  ];
+  console.log(`preset ${preset.name}, ${pairs} pairs of steps, ms`);
+  for (const [name, task, batchSize] of cases) {
+    const rows = data.splits.trainPool.subarray(0, batchSize);
+    const variables = [...task.trainable.values()];
+    const rng = new Rng(0);
+    const step = (enabled: boolean): number => {
+      background.enabled = enabled;
+      const start = performance.now();
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => task.batchLoss(rows, rng), variables);
+        value.dataSync();
+        for (const grad of Object.values(grads)) grad.dataSync();
+      });
+      return performance.now() - start;
+    };
+    for (let i = 0; i < 3; i++) [true, false].forEach(step);
+    const [on, off] = [[] as number[], [] as number[]];
+    for (let p = 0; p < pairs; p++) {
+      // alternate which goes first, so neither always follows the other
+      if (p % 2 === 0) { on.push(step(true)); off.push(step(false)); } else { off.push(step(false)); on.push(step(true)); }
+    }
+    const ratio = median(on.map((t, p) => t / off[p]));
+    console.log(`${name.padEnd(10)} with ${median(on).toFixed(1)}, without ${median(off).toFixed(1)}, median ratio ${ratio.toFixed(3)}`);
+  }
+  background.enabled = true;
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}).then(() => process.exit(0));
