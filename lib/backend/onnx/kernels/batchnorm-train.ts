@@ -14,7 +14,7 @@ import type { OnnxKernel, OnnxKernelArgs } from './kernel-utils';
 const FLOAT32_BLOCK_ELEMENTS = 4096;
 
 /** Scratch slots of the per-channel vectors in the arena. */
-const SLOT = { center: 0, a: 1, b: 2, k1: 3, k2: 4, k3: 5, sum: 6, sq: 7 } as const;
+export const SLOT = { center: 0, a: 1, b: 2, k1: 3, k2: 4, k3: 5, sum: 6, sq: 7 } as const;
 
 interface Geometry {
   rows: number;
@@ -65,8 +65,9 @@ function moments(backend: OnnxBackend, xs: Float32Array, geo: Geometry): { mean:
   const arena = simdArena(backend, channels, xs);
   if (arena !== undefined) {
     const centerPtr = arena.scratch(SLOT.center, center);
+    const kernels = arena.batchNorm(channels);
     sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) =>
-      arena.batchNorm(channels).channelSums(xs.byteOffset + first * channels * 4, centerPtr, sumPtr, sqPtr, count, channels));
+      kernels.channelSums(xs.byteOffset + first * channels * 4, centerPtr, sumPtr, sqPtr, count, channels));
   } else {
     sums = [new Float64Array(channels), new Float64Array(channels)];
     for (let i = 0; i < xs.length; i += channels) {
@@ -145,9 +146,10 @@ function backward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs
   let sums: [Float64Array, Float64Array];
   if (arena !== undefined) {
     const [aPtr, bPtr, centerPtr] = [arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), arena.scratch(SLOT.center, means)];
+    const gradientSums = arena.batchNorm(channels).gradientSums[mode];
     sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) => {
       const offset = first * channels * 4;
-      arena.batchNorm(channels).gradientSums[mode](xs.byteOffset + offset, dys.byteOffset + offset, aPtr, bPtr, centerPtr, sumPtr, sqPtr, count, channels);
+      gradientSums(xs.byteOffset + offset, dys.byteOffset + offset, aPtr, bPtr, centerPtr, sumPtr, sqPtr, count, channels);
     });
   } else {
     sums = [new Float64Array(channels), new Float64Array(channels)];
