@@ -11,38 +11,27 @@
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../lib/backend/onnx/backend';
 import { selectBackend } from '../lib/backend/select';
+import { parsePositiveInt } from '../lib/cli/options';
 import { getPreset } from '../lib/config/presets';
 import { loadCifar, makeSplits, resolveDataDir } from '../lib/data/index';
-import { makeLinearClassifier } from '../lib/models/heads';
-import { makeEncoder } from '../lib/models/make-encoder';
-import type { TrainingTask } from '../lib/train/loop';
-import { makePretrainModules, makePretrainTask } from '../lib/train/pretrain';
-import { makeImageClassifierTask } from '../lib/train/supervised';
+import { buildTask } from '../lib/experiments/bench';
 import { median } from '../lib/util/median';
 import { Rng } from '../lib/util/random';
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1] : fallback;
-}
+import { benchArgs } from './args';
 
 async function main(): Promise<void> {
-  const pairs = Number(option('pairs', '20'));
-  if (!Number.isInteger(pairs) || pairs < 1) throw new Error(`--pairs takes a positive integer, got ${option('pairs', '')}`);
-  const preset = getPreset(option('preset', 'quick'));
+  const args = benchArgs(['--preset', '--pairs']);
+  const pairs = parsePositiveInt(args.get('--pairs') ?? '20', '--pairs');
+  const preset = getPreset(args.get('--preset') ?? 'quick');
   await selectBackend('onnx');
   const background = (tf.backend() as OnnxBackend).background;
   if (background === undefined) throw new Error('the onnx backend has no background thread here (one core, or CIFAR_SSL_BACKGROUND=0)');
   const dataset = loadCifar(resolveDataDir('data'));
   const data = { dataset, splits: makeSplits(dataset, preset.data) };
-  const encoder = makeEncoder(preset.scratch.encoder, new Rng(0));
-  const classifier = makeLinearClassifier(encoder.featureDim, 10, new Rng(1));
-  const cases: Array<[string, TrainingTask, number]> = [
-    ['supervised', makeImageClassifierTask(preset.scratch, data, encoder, classifier, data.splits.trainPool), preset.scratch.batchSize],
-    ['simclr', makePretrainTask(preset.pretrain, data, makePretrainModules(preset.pretrain)), preset.pretrain.batchSize],
-  ];
   console.log(`preset ${preset.name}, ${pairs} pairs of steps, ms`);
-  for (const [name, task, batchSize] of cases) {
+  for (const name of ['supervised', 'simclr'] as const) {
+    const { task, dispose } = buildTask(name, preset.name, data);
+    const { batchSize } = name === 'simclr' ? preset.pretrain : preset.scratch;
     const rows = data.splits.trainPool.subarray(0, batchSize);
     const variables = [...task.trainable.values()];
     const rng = new Rng(0);
@@ -64,6 +53,7 @@ async function main(): Promise<void> {
     }
     const ratio = median(on.map((t, p) => t / off[p]));
     console.log(`${name.padEnd(10)} with ${median(on).toFixed(1)}, without ${median(off).toFixed(1)}, median ratio ${ratio.toFixed(3)}`);
+    dispose();
   }
   background.enabled = true;
 }

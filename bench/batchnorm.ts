@@ -10,20 +10,16 @@
  * arrays stay in the cache between calls as far as they fit, so this shows the kernels' own speed;
  * inside a training step the activations come from memory and the gap narrows.
  */
+import { SLOT } from '../lib/backend/onnx/kernels/batchnorm-train';
 import { WasmArena } from '../lib/backend/onnx/simd/arena';
 import type { BatchNormSimd } from '../lib/backend/onnx/simd/batchnorm-kernels';
+import { parsePositiveInt } from '../lib/cli/options';
+import { benchArgs, secondFastest } from './args';
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a positive integer, got ${process.argv[at + 1]}`);
-  return value;
-}
-
-const batch = option('batch', 128);
-const repeats = option('repeats', 15);
+const args = benchArgs(['--batch', '--repeats']);
+const batch = parsePositiveInt(args.get('--batch') ?? '128', '--batch');
+const repeats = parsePositiveInt(args.get('--repeats') ?? '15', '--repeats');
 const arena = new WasmArena(1024 * 2 ** 20);
-const secondFastest = (times: number[]) => [...times].sort((a, b) => a - b)[Math.min(1, times.length - 1)];
 
 console.log(`batch ${batch}, second fastest of ${repeats}, ms`);
 console.log('activation        | forward generic | forward per-C | backward generic | backward per-C');
@@ -37,9 +33,9 @@ for (const [size, channels] of [[32, 16], [16, 32], [8, 64]]) {
     return values;
   };
   const [x, dy, out] = [take(), take(), take()];
-  // per-channel vectors in scratch slots 0..7, as batchnorm-train.ts puts them
+  // per-channel vectors in the scratch slots batchnorm-train.ts puts them in
   const vector = (slot: number) => arena.scratch(slot, Float32Array.from({ length: channels }, (_, c) => 0.5 + c / channels));
-  const [center, a, b, k1, k2, k3, sum, sq] = [0, 1, 2, 3, 4, 5, 6, 7].map(vector);
+  const [center, a, b, k1, k2, k3, sum, sq] = [SLOT.center, SLOT.a, SLOT.b, SLOT.k1, SLOT.k2, SLOT.k3, SLOT.sum, SLOT.sq].map(vector);
   const block = Math.max(1, Math.floor(4096 / channels));
   const forward = (kernels: BatchNormSimd) => {
     for (let first = 0; first < rows; first += block) kernels.channelSums(x.byteOffset + first * channels * 4, center, sum, sq, Math.min(block, rows - first), channels);

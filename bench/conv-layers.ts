@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend/select';
 import { getPreset } from '../lib/config/presets';
 import type { BackendName } from '../lib/config/types';
+import { benchArgs, secondFastest } from './args';
 
 interface ConvLayer {
   /** input [B, H, W, Ci] */
@@ -39,7 +40,7 @@ function resnetLayers(width: number, blocksPerStage: number[], batch: number): C
   return layers;
 }
 
-function secondFastest(repeats: number, run: () => tf.Tensor): number {
+function timeCalls(repeats: number, run: () => tf.Tensor): number {
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();
@@ -49,18 +50,11 @@ function secondFastest(repeats: number, run: () => tf.Tensor): number {
     times.push(performance.now() - start);
     result.dispose();
   }
-  return times.sort((a, b) => a - b)[Math.min(1, times.length - 1)];
+  return secondFastest(times);
 }
 
 async function main(): Promise<void> {
-  const args = new Map<string, string>();
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!['--preset', '--backend', '--batch', '--repeats'].includes(argv[i])) {
-      throw new Error(`unknown option ${argv[i]} (expected --preset, --backend, --batch, --repeats)`);
-    }
-    args.set(argv[i], argv[i + 1]);
-  }
+  const args = benchArgs(['--preset', '--backend', '--batch', '--repeats']);
   const preset = getPreset(args.get('--preset') ?? 'quick');
   const backend = (args.get('--backend') ?? 'onnx') as BackendName;
   const batch = Number(args.get('--batch') ?? 256);
@@ -76,9 +70,9 @@ async function main(): Promise<void> {
     const y = tf.conv2d(x, w, stride, pad);
     const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
     const gflop = (2 * y.size * wShape[0] * wShape[1] * wShape[2]) / 1e9;
-    const forward = secondFastest(repeats, () => tf.conv2d(x, w, stride, pad));
-    const inputGrad = secondFastest(repeats, () => tf.conv2dTranspose(dy, w, xShape, stride, pad));
-    const filterGrad = secondFastest(repeats, () =>
+    const forward = timeCalls(repeats, () => tf.conv2d(x, w, stride, pad));
+    const inputGrad = timeCalls(repeats, () => tf.conv2dTranspose(dy, w, xShape, stride, pad));
+    const filterGrad = timeCalls(repeats, () =>
       tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: wShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
     const rate = (ms: number) => `${ms.toFixed(1).padStart(6)} ms ${(gflop / ms * 1000).toFixed(0).padStart(4)} GF/s`;
     console.log(`x ${xShape.join('x').padEnd(13)} w ${wShape.join('x').padEnd(9)} s${stride}: forward ${rate(forward)} | input grad ${rate(inputGrad)} | filter grad ${rate(filterGrad)}`);

@@ -6,19 +6,12 @@
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SLOT } from '../lib/backend/onnx/kernels/batchnorm-train';
 import { WasmArena } from '../lib/backend/onnx/simd/arena';
 import { unrollable } from '../lib/backend/onnx/simd/batchnorm-unrolled';
 import { Rng } from '../lib/util/random';
+import { filledBlock as filled } from './helpers/arena';
 
-/** Per-channel vectors live in scratch slots, as in batchnorm-train.ts. */
-const SLOT = { center: 0, a: 1, b: 2, k1: 3, k2: 4, k3: 5, sum: 6, sq: 7 } as const;
-
-function filled(arena: WasmArena, length: number, rng: Rng, scale = 1, offset = 0): Float32Array {
-  const values = arena.take(length);
-  assert.ok(values !== undefined, 'arena full');
-  for (let i = 0; i < length; i++) values[i] = scale * rng.normal() + offset;
-  return values;
-}
 
 function assertSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
   const [a, e] = [new Uint32Array(actual.buffer, actual.byteOffset, actual.length), new Uint32Array(expected.buffer, expected.byteOffset, expected.length)];

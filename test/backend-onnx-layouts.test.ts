@@ -11,6 +11,7 @@ import { layoutImagesAsChannels, layoutImagesAsFilterInputs } from '../lib/backe
 import { roundUp } from '../lib/backend/onnx/layout';
 import { WasmArena } from '../lib/backend/onnx/simd/arena';
 import { Rng } from '../lib/util/random';
+import { filledBlock as filled } from './helpers/arena';
 
 function geometry(batch: number, size: number, inChannels: number, outChannels: number, filter: number, stride: number, pad: number): ConvGeometry {
   const out = Math.floor((size + 2 * pad - filter) / stride) + 1;
@@ -18,13 +19,6 @@ function geometry(batch: number, size: number, inChannels: number, outChannels: 
     batch, inHeight: size, inWidth: size, inChannels, outHeight: out, outWidth: out, outChannels,
     filterHeight: filter, filterWidth: filter, strides: [stride, stride], dilations: [1, 1], pads: [pad, pad, pad, pad],
   };
-}
-
-function filled(arena: WasmArena, length: number, rng: Rng): Float32Array {
-  const values = arena.take(length);
-  assert.ok(values !== undefined, 'arena full');
-  for (let i = 0; i < length; i++) values[i] = rng.normal();
-  return values;
 }
 
 // Whole blocks (SIMD) and a partial last block (plain loops), stride 1 and 2, padding that the

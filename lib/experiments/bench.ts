@@ -192,7 +192,8 @@ function combineRounds(rounds: ReferenceRun[]): ReferenceRun | null {
   return { label: rounds[0].label, cases };
 }
 
-function buildTask(step: 'simclr' | 'supervised', presetName: string, data: DataContext): { task: TrainingTask; dispose: () => void } {
+/** The real training task of a preset's SimCLR or supervised step, and how to free its modules. */
+export function buildTask(step: 'simclr' | 'supervised', presetName: string, data: DataContext): { task: TrainingTask; dispose: () => void } {
   const preset = getPreset(presetName);
   if (step === 'simclr') {
     const modules = makePretrainModules(preset.pretrain);
