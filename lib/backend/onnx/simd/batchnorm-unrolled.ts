@@ -37,6 +37,11 @@ function groups(vectors: number): number[][] {
   return out;
 }
 
+/** For each [base, rowLocal]: rowLocal = base + i (the row's address; i is its byte offset). */
+function rowStarts(i: number, pairs: Array<[number, number]>): number[] {
+  return pairs.flatMap(([base, row]) => [...op.get(base), ...op.get(i), ...op.i32Add, ...op.set(row)]);
+}
+
 /** `byteEnd = rows * C * 4` into local `end`, `i = 0`. */
 function rowBytes(rows: number, rowStride: number, i: number, end: number): number[] {
   return [...op.get(rows), ...op.i32(rowStride), ...op.i32Mul, ...op.set(end), ...op.i32(0), ...op.set(i)];
@@ -70,7 +75,7 @@ function channelSums(channels: number): WasmFunction {
     ]),
     ...rowBytes(rows, stride, i, end),
     ...forLoop(i, end, stride, [
-      ...op.get(x), ...op.get(i), ...op.i32Add, ...op.set(row),
+      ...rowStarts(i, [[x, row]]),
       ...group.flatMap((v, k) => [
         ...vec(row, v), ...op.get(c[k]), ...op.f32x4Sub, ...op.set(d),
         ...op.get(s[k]), ...op.get(d), ...op.f32x4Add, ...op.set(s[k]),
@@ -104,8 +109,7 @@ function affine(channels: number, relu: boolean): WasmFunction {
       ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
       ...rowBytes(rows, stride, i, end),
       ...forLoop(i, end, stride, [
-        ...op.get(x), ...op.get(i), ...op.i32Add, ...op.set(xRow),
-        ...op.get(out), ...op.get(i), ...op.i32Add, ...op.set(outRow),
+        ...rowStarts(i, [[x, xRow], [out, outRow]]),
         ...vectors.flatMap((v) => [
           ...op.get(outRow),
           ...vec(xRow, v), ...vec(a, v), ...op.f32x4Mul, ...vec(b, v), ...op.f32x4Add,
@@ -128,8 +132,7 @@ function gradientSums(channels: number, relu: boolean): WasmFunction {
     ...group.flatMap((_, k) => [...op.f32(0), ...op.f32x4Splat, ...op.tee(sg[k]), ...op.set(sgx[k])]),
     ...rowBytes(rows, stride, i, end),
     ...forLoop(i, end, stride, [
-      ...op.get(x), ...op.get(i), ...op.i32Add, ...op.set(xRow),
-      ...op.get(dy), ...op.get(i), ...op.i32Add, ...op.set(dyRow),
+      ...rowStarts(i, [[x, xRow], [dy, dyRow]]),
       ...group.flatMap((v, k) => [
         ...vec(xRow, v), ...op.set(xv),
         ...masked(relu, dyRow, v, xv, a, b, zero), ...op.set(gv),
@@ -164,9 +167,7 @@ function gradientInput(channels: number, relu: boolean): WasmFunction {
       ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
       ...rowBytes(rows, stride, i, end),
       ...forLoop(i, end, stride, [
-        ...op.get(x), ...op.get(i), ...op.i32Add, ...op.set(xRow),
-        ...op.get(dy), ...op.get(i), ...op.i32Add, ...op.set(dyRow),
-        ...op.get(out), ...op.get(i), ...op.i32Add, ...op.set(outRow),
+        ...rowStarts(i, [[x, xRow], [dy, dyRow], [out, outRow]]),
         ...vectors.flatMap((v) => [
           ...op.get(outRow),
           ...vec(xRow, v), ...op.set(xv),
