@@ -19,19 +19,26 @@ export function batchCount(n: number, batchSize: number, dropLast: boolean): num
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }
 
+/** byte value v -> v / 255 as float32: one lookup per pixel instead of a division */
+const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 /** The images and labels of `indices` (positions in `split`) as x [B, 32, 32, 3] in [0, 1] and y [B]. */
 export function gatherBatch(split: CifarSplit, indices: Int32Array | number[]): Batch {
   const size = indices.length;
-  const pixels = new Float32Array(size * IMAGE_BYTES);
+  // Locals, not the imported constant: under tsx an imported binding is a getter call, and the
+  // pixel loop below evaluated it 393,216 times per batch of 128, a visible share of a training step.
+  const imageBytes = IMAGE_BYTES;
+  const { images, count } = split;
+  const pixels = new Float32Array(size * imageBytes);
   const labels = new Int32Array(size);
   for (let b = 0; b < size; b++) {
     const index = indices[b];
-    if (!(Number.isInteger(index) && index >= 0 && index < split.count)) {
-      throw new RangeError(`image index ${index} is outside the split (0 to ${split.count - 1})`);
+    if (!(Number.isInteger(index) && index >= 0 && index < count)) {
+      throw new RangeError(`image index ${index} is outside the split (0 to ${count - 1})`);
     }
-    const src = index * IMAGE_BYTES;
-    const dst = b * IMAGE_BYTES;
-    for (let p = 0; p < IMAGE_BYTES; p++) pixels[dst + p] = split.images[src + p] / 255;
+    const src = index * imageBytes;
+    const dst = b * imageBytes;
+    for (let p = 0; p < imageBytes; p++) pixels[dst + p] = BYTE_TO_UNIT[images[src + p]];
     labels[b] = split.labels[index];
   }
   return {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedSgdUpdate, hasFusedSgd } from '../backend/fused-sgd';
 import type { OptimizerConfig } from '../config/types';
 import { weightDecayOf } from './decay';
 import type { Optimizer } from './optimizer';
@@ -19,8 +20,17 @@ export class SgdOptimizer implements Optimizer {
 
   applyGradients(grads: Map<string, tf.Tensor>, learningRate: number): void {
     const { momentum, nesterov } = this.config;
+    const fused = hasFusedSgd();
     tf.tidy(() => {
       for (const [name, w, grad] of withParams(this.params, grads)) {
+        if (fused) {
+          // One kernel per parameter, same bits as the ops below (lib/backend/fused-sgd.ts).
+          const v = momentum > 0 ? slotOf(this.slots, name, 'momentum') : undefined;
+          const [wNew, vNew] = fusedSgdUpdate(w, grad, v, { learningRate, momentum, weightDecay: weightDecayOf(name, this.config), nesterov });
+          w.assign(wNew);
+          if (v !== undefined) v.assign(vNew);
+          continue;
+        }
         const g = grad.add(w.mul(weightDecayOf(name, this.config)));
         let update = g;
         if (momentum > 0) {

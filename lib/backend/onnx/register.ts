@@ -18,6 +18,7 @@ import { matMulKernels } from './kernels/matmul';
 import { padV2 } from './kernels/pad';
 import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
+import { sgdUpdateKernel } from './kernels/sgd-update';
 import { detectBlockSize } from './layout';
 import { BackgroundRunner } from './parallel/background';
 import { ChunkedSumRunner } from './parallel/helper-threads';
@@ -32,6 +33,11 @@ const PRIORITY = 2.5;
 
 function onnxKernels(): OnnxKernel[] {
   return [...convKernels, conv2DBackpropFilter, ...matMulKernels, fusedBatchNorm, ...poolKernels, ...reduceKernels, ...elementwiseKernels, cropAndResize, padV2];
+}
+
+/** Kernels of this project's own ops, which the cpu backend does not have. */
+function projectKernels(): OnnxKernel[] {
+  return [...batchNormTrainKernels, sgdUpdateKernel];
 }
 
 /** The SIMD arena, or undefined (element-wise kernels then run as plain JavaScript loops). */
@@ -49,7 +55,7 @@ const MAX_HELPER_THREADS = 7;
 
 /** Names of the kernels this backend implements (on ORT or in SIMD); the others are the cpu backend's. */
 export function onnxKernelNames(): string[] {
-  return [...onnxKernels(), ...batchNormTrainKernels].map((k) => k.kernelName);
+  return [...onnxKernels(), ...projectKernels()].map((k) => k.kernelName);
 }
 
 /** Environment variable that turns the background thread of the filter gradient on (1) or off (0). */
@@ -150,7 +156,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
     const kernelFunc = replaced.get(config.kernelName) ?? config.kernelFunc;
     tf.registerKernel({ ...config, backendName: name, kernelFunc: timed(config.kernelName, kernelFunc) });
   }
-  for (const kernel of batchNormTrainKernels) {
+  for (const kernel of projectKernels()) {
     tf.registerKernel({ kernelName: kernel.kernelName, backendName: name, kernelFunc: timed(kernel.kernelName, kernel.kernelFunc) });
   }
 }
