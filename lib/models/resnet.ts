@@ -3,6 +3,7 @@
  * and no max-pool, so 32x32 images keep their resolution into the first stage.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedAddRelu, hasFusedAddRelu } from '../backend/fused-add-relu';
 import type { EncoderConfig } from '../config/types';
 import type { Rng } from '../util/random';
 import { batchNorm, conv2d, disposeVariables, emptyVariables, relu, type ModuleVariables } from './layers';
@@ -37,7 +38,7 @@ function basicBlock(
     const h = bn1(conv1(x), training, 'relu');
     const residual = bn2(conv2(h), training);
     const shortcut = shortcutConv && shortcutBn ? shortcutBn(shortcutConv(x), training) : x;
-    return relu(tf.add(residual, shortcut));
+    return hasFusedAddRelu() ? fusedAddRelu(residual, shortcut) : relu(tf.add(residual, shortcut));
   };
 }
 

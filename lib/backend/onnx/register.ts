@@ -19,6 +19,7 @@ import { padV2 } from './kernels/pad';
 import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
 import { sgdUpdateKernel } from './kernels/sgd-update';
+import { addReluKernels } from './kernels/add-relu';
 import { detectBlockSize } from './layout';
 import { BackgroundRunner } from './parallel/background';
 import { ChunkedSumRunner } from './parallel/helper-threads';
@@ -37,7 +38,7 @@ function onnxKernels(): OnnxKernel[] {
 
 /** Kernels of this project's own ops, which the cpu backend does not have. */
 function projectKernels(): OnnxKernel[] {
-  return [...batchNormTrainKernels, sgdUpdateKernel];
+  return [...batchNormTrainKernels, ...addReluKernels, sgdUpdateKernel];
 }
 
 /** The SIMD arena, or undefined (element-wise kernels then run as plain JavaScript loops). */

@@ -145,6 +145,65 @@ function step(): WasmFunction {
   };
 }
 
+/** out[i] = max(a[i] + b[i], 0): the residual sum and ReLU of a ResNet block in one pass, the same bits as add then relu: (a, b, out, n) */
+function addRelu(): WasmFunction {
+  const [a, b, out, n, i, end, zero] = [0, 1, 2, 3, 4, 5, 6];
+  return {
+    name: 'add_relu',
+    params: [I32, I32, I32, I32],
+    locals: [I32, I32, V128],
+    body: [
+      ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
+      ...vectorThenTail(i, end, n, (simd) => [
+        ...address(out, i), ...load(a, i, simd), ...load(b, i, simd),
+        ...(simd ? [...op.f32x4Add, ...op.get(zero), ...op.f32x4Max] : [...op.f32Add, ...op.f32(0), ...op.f32Max]),
+        ...store(simd),
+      ]),
+    ],
+  };
+}
+
+/**
+ * out[i] = dy[i] * step(y[i]) with y the ReLU's output: the bits of dy * step(x) on its input
+ * (y > 0 exactly where x > 0, NaN exactly where x is NaN), in one pass: (y, dy, out, n)
+ */
+function reluGrad(): WasmFunction {
+  const [y, dy, out, n, i, end, one, zero, vy, fy] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  return {
+    name: 'relu_grad',
+    params: [I32, I32, I32, I32],
+    locals: [I32, I32, V128, V128, V128, F32],
+    body: [
+      ...op.f32(1), ...op.f32x4Splat, ...op.set(one),
+      ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
+      ...vectorThenTail(i, end, n, (simd) =>
+        simd
+          ? [
+              ...address(out, i),
+              ...op.get(dy), ...op.get(i), ...op.i32Add, ...op.v128Load,
+              ...op.get(y), ...op.get(i), ...op.i32Add, ...op.v128Load, ...op.set(vy),
+              // step(y) as the step kernel computes it, then the product
+              ...op.get(vy),
+              ...op.get(one), ...op.get(zero), ...op.get(vy), ...op.get(zero), ...op.f32x4Gt, ...op.v128Bitselect,
+              ...op.get(vy), ...op.get(vy), ...op.f32x4Ne, ...op.v128Bitselect,
+              ...op.f32x4Mul,
+              ...op.v128Store,
+            ]
+          : [
+              ...address(out, i),
+              ...op.get(dy), ...op.get(i), ...op.i32Add, ...op.f32Load,
+              ...op.get(y), ...op.get(i), ...op.i32Add, ...op.f32Load, ...op.set(fy),
+              ...op.get(fy),
+              ...op.f32(1), ...op.f32(0), ...op.get(fy), ...op.f32(0), ...op.f32Gt, ...op.select,
+              ...op.get(fy), ...op.get(fy), ...op.f32Ne, ...op.select,
+              ...op.f32Mul,
+              ...op.f32Store,
+            ],
+      ),
+    ],
+  };
+}
+
 /**
  * out[i] = min(max(x[i], lo), hi): (x, out, n, lo, hi). WebAssembly's min and max return NaN when
  * either operand is NaN, so NaN stays NaN, as in tfjs's clipByValue.
@@ -206,6 +265,8 @@ export interface SimdKernels {
   block: Record<BinaryOp, (big: number, small: number, out: number, outer: number, repeat: number, inner: number) => void>;
   blockLeft: Record<BinaryOp, (big: number, small: number, out: number, outer: number, repeat: number, inner: number) => void>;
   relu: (x: number, out: number, n: number) => void;
+  addRelu: (a: number, b: number, out: number, n: number) => void;
+  reluGrad: (y: number, dy: number, out: number, n: number) => void;
   step: (x: number, out: number, n: number, alpha: number) => void;
   clip: (x: number, out: number, n: number, lo: number, hi: number) => void;
   neg: (x: number, out: number, n: number) => void;
@@ -221,7 +282,7 @@ type Exported = (...args: number[]) => void;
 
 /** Compiles the kernels against `memory`; throws where WebAssembly SIMD is unsupported. */
 export function compileSimdKernels(memory: WasmMemory): SimdKernels {
-  const functions: WasmFunction[] = [relu(), step(), clip(), unary('neg'), unary('square'), fill(), ...batchNormFunctions(), ...layoutFunctions()];
+  const functions: WasmFunction[] = [relu(), addRelu(), reluGrad(), step(), clip(), unary('neg'), unary('square'), fill(), ...batchNormFunctions(), ...layoutFunctions()];
   for (const kind of BINARY_OPS) functions.push(same(kind), scalar(kind, false), scalar(kind, true), block(kind, false), block(kind, true));
   const instance = new wasm.Instance(new wasm.Module(encodeModule(functions)), { env: { memory } });
   const fn = (name: string) => instance.exports[name] as Exported;
@@ -233,6 +294,8 @@ export function compileSimdKernels(memory: WasmMemory): SimdKernels {
     block: table('block'),
     blockLeft: table('block_left'),
     relu: fn('relu'),
+    addRelu: fn('add_relu'),
+    reluGrad: fn('relu_grad'),
     step: fn('step'),
     clip: fn('clip'),
     neg: fn('neg'),

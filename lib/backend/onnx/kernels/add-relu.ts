@@ -1,0 +1,72 @@
+/**
+ * The fused residual add + ReLU (lib/backend/fused-add-relu.ts): one SIMD pass each way where the
+ * tensors lie in the arena; elsewhere this backend's own Add, Relu, Step and Multiply kernels in
+ * turn, so the results are theirs in every case.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ADD_RELU, RELU_GRAD } from '../../fused-add-relu';
+import type { OnnxBackend } from '../backend';
+import { elementwiseKernels } from './elementwise';
+import type { OnnxKernel, OnnxKernelArgs } from './kernel-utils';
+
+function elementwise(kernelName: string): tf.KernelFunc {
+  const kernel = elementwiseKernels.find((k) => k.kernelName === kernelName);
+  if (kernel === undefined) throw new Error(`the onnx backend has no ${kernelName} kernel`);
+  return kernel.kernelFunc;
+}
+
+function checkSameShape(kernelName: string, first: tf.TensorInfo, second: tf.TensorInfo): void {
+  if (first.dtype !== 'float32' || second.dtype !== 'float32' || !tf.util.arraysEqual(first.shape, second.shape)) {
+    throw new Error(`${kernelName}: both inputs must be float32 of one shape; got ${first.dtype}[${first.shape}] and ${second.dtype}[${second.shape}]`);
+  }
+}
+
+/** `simd` on the arrays when all of them (and an output block) are in the arena, else `composed`. */
+function inArenaOr(
+  backend: OnnxBackend, shape: readonly number[], inputs: Float32Array[],
+  simd: (pointers: number[], out: number, n: number) => void, composed: () => tf.TensorInfo,
+): tf.TensorInfo {
+  const arena = backend.arena;
+  const size = tf.util.sizeFromShape(shape as number[]);
+  const out = arena !== undefined && inputs.every((v) => arena.contains(v)) ? arena.take(size) : undefined;
+  if (out === undefined) return composed();
+  simd(inputs.map((v) => v.byteOffset), out.byteOffset, size);
+  return backend.makeTensorInfo([...shape], 'float32', out);
+}
+
+function addRelu({ inputs, backend }: OnnxKernelArgs): tf.TensorInfo {
+  const { a, b } = inputs;
+  checkSameShape(ADD_RELU, a, b);
+  return inArenaOr(backend, a.shape, [backend.float32(a), backend.float32(b)],
+    ([pa, pb], out, n) => backend.arena!.kernels.addRelu(pa, pb, out, n),
+    () => {
+      const sum = elementwise(tf.Add)({ inputs: { a, b }, backend, attrs: {} }) as tf.TensorInfo;
+      try {
+        return elementwise(tf.Relu)({ inputs: { x: sum }, backend, attrs: {} }) as tf.TensorInfo;
+      } finally {
+        backend.disposeData(sum.dataId);
+      }
+    });
+}
+
+function reluGrad({ inputs, backend }: OnnxKernelArgs): tf.TensorInfo {
+  const { y, dy } = inputs;
+  checkSameShape(RELU_GRAD, y, dy);
+  return inArenaOr(backend, y.shape, [backend.float32(y), backend.float32(dy)],
+    ([py, pdy], out, n) => backend.arena!.kernels.reluGrad(py, pdy, out, n),
+    () => {
+      const mask = elementwise(tf.Step)({ inputs: { x: y }, backend, attrs: { alpha: 0 } }) as tf.TensorInfo;
+      try {
+        return elementwise(tf.Multiply)({ inputs: { a: dy, b: mask }, backend, attrs: {} }) as tf.TensorInfo;
+      } finally {
+        backend.disposeData(mask.dataId);
+      }
+    });
+}
+
+const asKernel = (f: (args: OnnxKernelArgs) => tf.TensorInfo): tf.KernelFunc => (params) => f(params as unknown as OnnxKernelArgs);
+
+export const addReluKernels: OnnxKernel[] = [
+  { kernelName: ADD_RELU, kernelFunc: asKernel(addRelu) },
+  { kernelName: RELU_GRAD, kernelFunc: asKernel(reluGrad) },
+];
