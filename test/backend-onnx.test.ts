@@ -202,7 +202,7 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
   test('unary ops, including NaN, and fills', async () => {
     const [x] = randomInputs(8, [[3, 7, 13, 17]], true); // integers: many exact zeros for relu and step
     x.values[5] = NaN;
-    for (const [name, op] of [['relu', tf.relu], ['square', tf.square], ['neg', tf.neg]] as const) {
+    for (const [name, op] of [['relu', tf.relu], ['square', tf.square], ['neg', tf.neg], ['exp', tf.exp]] as const) {
       await compareWithCpu(name, op, [x], false);
     }
     await compareWithCpu('step', (t) => tf.step(t), [x], false);

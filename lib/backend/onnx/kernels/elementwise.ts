@@ -105,10 +105,10 @@ function binaryKernel(kernelName: string, op: BinaryOp): OnnxKernel {
   });
 }
 
-/** One-input kernels: a JavaScript loop writing f(x) for every element, and the SIMD kernel. */
+/** One-input kernels: a JavaScript loop writing f(x) for every element, and the SIMD kernel if there is one. */
 interface UnaryOp {
   js: (x: Float32Array, out: Float32Array, attrs: tf.NamedAttrMap) => void;
-  simd: (k: SimdKernels, x: number, out: number, n: number, attrs: tf.NamedAttrMap) => void;
+  simd?: (k: SimdKernels, x: number, out: number, n: number, attrs: tf.NamedAttrMap) => void;
 }
 
 const stepAlpha = (attrs: tf.NamedAttrMap) => (attrs.alpha as number | undefined) ?? 0;
@@ -152,6 +152,13 @@ const UNARY: Record<string, UnaryOp> = {
     },
     simd: (k, x, out, n) => k.square(x, out, n),
   },
+  // The softmax of the NT-Xent loss (2N x 2N logits). WebAssembly has no exp; the cpu kernel
+  // calls Math.exp through a closure per element, this loop calls it directly (same values).
+  [tf.Exp]: {
+    js: (x, out) => {
+      for (let i = 0; i < x.length; i++) out[i] = Math.exp(x[i]);
+    },
+  },
   [tf.Neg]: {
     js: (x, out) => {
       for (let i = 0; i < x.length; i++) out[i] = -x[i];
@@ -167,9 +174,9 @@ function unaryKernel(kernelName: string, unary: UnaryOp): OnnxKernel {
     if (!allFloat32(x) || size < MIN_LARGE_ELEMENTS) return undefined;
     const values = backend.float32(x);
     const arena = backend.arena;
-    const simdOut = arena?.contains(values) ? arena.take(size) : undefined;
+    const simdOut = unary.simd !== undefined && arena?.contains(values) ? arena.take(size) : undefined;
     let out: Float32Array;
-    if (arena !== undefined && simdOut !== undefined) {
+    if (arena !== undefined && simdOut !== undefined && unary.simd !== undefined) {
       unary.simd(arena.kernels, values.byteOffset, simdOut.byteOffset, size, attrs ?? {});
       out = simdOut;
     } else {
