@@ -12,16 +12,9 @@ import type { OnnxBackend } from '../lib/backend/onnx/backend';
 import { ONNX_BACKEND_NAME, onnxKernelNames, registerOnnxBackend } from '../lib/backend/onnx/register';
 import { batchNorm, disposeVariables, emptyVariables } from '../lib/models/layers';
 import { Rng } from '../lib/util/random';
+import { onnxUnavailableReason } from './helpers/onnx';
 
-function unavailableReason(): string | undefined {
-  try {
-    registerOnnxBackend({ threads: 2 });
-    return undefined;
-  } catch (error) {
-    return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-const skip = unavailableReason();
+const skip = onnxUnavailableReason(() => registerOnnxBackend({ threads: 2 }));
 
 function randomTensor(shape: number[], seed: number): tf.Tensor {
   const rng = new Rng(seed);

@@ -11,24 +11,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { registerOnnxBackend } from '../lib/backend/onnx/register';
 import { selectBackend } from '../lib/backend/select';
 import { sgdCosine, simclrAugment } from '../lib/config/defaults';
 import type { PretrainConfig } from '../lib/config/types';
 import { pretrain } from '../lib/train/pretrain';
+import { onnxUnavailableReason } from './helpers/onnx';
 import { toyContext } from './helpers/toy-data';
 
 /** |onnx loss - cpu loss| allowed at every step, as a fraction of the cpu loss */
 const RELATIVE_TOLERANCE = 1e-3;
-
-function unavailableReason(): string | undefined {
-  try {
-    registerOnnxBackend();
-    return undefined;
-  } catch (error) {
-    return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
 
 // Small enough for the cpu backend, whose convolution gradients are plain loops: 16x16 crops of a
 // width-4 network, 8 steps.
@@ -59,7 +50,7 @@ async function stepLosses(backend: 'cpu' | 'onnx'): Promise<number[]> {
   return losses;
 }
 
-describe('training on the onnx backend', { skip: unavailableReason() }, () => {
+describe('training on the onnx backend', { skip: onnxUnavailableReason() }, () => {
   test(`a short SimCLR run gives the cpu backend's loss curve, every step within ${RELATIVE_TOLERANCE} of the loss`, async () => {
     const expected = await stepLosses('cpu');
     const actual = await stepLosses('onnx');

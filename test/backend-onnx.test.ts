@@ -14,6 +14,7 @@ import type { ConvGeometry } from '../lib/backend/onnx/conv-graphs';
 import { registerOnnxBackend, registerOnnxBackendAs } from '../lib/backend/onnx/register';
 import { batchNorm, disposeVariables, emptyVariables } from '../lib/models/layers';
 import { Rng } from '../lib/util/random';
+import { onnxUnavailableReason } from './helpers/onnx';
 
 /** max |onnx − cpu| allowed, as a fraction of max |cpu| */
 const TOLERANCE = 1e-4;
@@ -24,18 +25,12 @@ const TAP_PRODUCTS = 'onnx-tap-products';
 /** a variant that computes every filter gradient on the main thread (the default hands some to a background thread) */
 const NO_BACKGROUND = 'onnx-no-background';
 
-function unavailableReason(): string | undefined {
-  try {
-    registerOnnxBackend({ threads: 2, poisonBuffers: true });
-    registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2, poisonBuffers: true });
-    registerOnnxBackendAs(TAP_PRODUCTS, { filterGradient: 'tap-products', poisonBuffers: true });
-    registerOnnxBackendAs(NO_BACKGROUND, { threads: 2, backgroundThread: false, poisonBuffers: true });
-    return undefined;
-  } catch (error) {
-    return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-const skip = unavailableReason();
+const skip = onnxUnavailableReason(() => {
+  registerOnnxBackend({ threads: 2, poisonBuffers: true });
+  registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2, poisonBuffers: true });
+  registerOnnxBackendAs(TAP_PRODUCTS, { filterGradient: 'tap-products', poisonBuffers: true });
+  registerOnnxBackendAs(NO_BACKGROUND, { threads: 2, backgroundThread: false, poisonBuffers: true });
+});
 
 interface Input {
   shape: number[];

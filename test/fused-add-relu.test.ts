@@ -8,19 +8,11 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { ADD_RELU, fusedAddRelu, hasFusedAddRelu, RELU_GRAD } from '../lib/backend/fused-add-relu';
-import { registerOnnxBackend } from '../lib/backend/onnx/register';
 import { kernelTimings, resetKernelTimings } from '../lib/backend/onnx/timing';
 import { selectBackend } from '../lib/backend/select';
 import { Rng } from '../lib/util/random';
-
-function unavailableReason(): string | undefined {
-  try {
-    registerOnnxBackend();
-    return undefined;
-  } catch (error) {
-    return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
+import { assertSameBits } from './helpers/bits';
+import { onnxUnavailableReason } from './helpers/onnx';
 
 const SPECIAL = [0, -0, Number.NaN, Infinity, -Infinity, -1e-40, 1e-40, -3, 3];
 
@@ -41,16 +33,7 @@ function withGradients(f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tenso
   });
 }
 
-function assertSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length);
-  const [a, e] = [new Uint32Array(actual.buffer, actual.byteOffset, actual.length), new Uint32Array(expected.buffer, expected.byteOffset, expected.length)];
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(actual[i]) && Number.isNaN(expected[i])) continue; // NaN payloads may differ
-    assert.equal(a[i], e[i], `${what}[${i}]: fused ${actual[i]} vs composed ${expected[i]}`);
-  }
-}
-
-describe('fused residual add + ReLU', { skip: unavailableReason() }, () => {
+describe('fused residual add + ReLU', { skip: onnxUnavailableReason() }, () => {
   for (const [name, shape] of [['in the SIMD arena', [4, 16, 16, 20]], ['through the fallback (small tensors)', [2, 3, 5]]] as const) {
     test(`${name}: forward and both gradients match relu(add(a, b)) bit for bit`, async () => {
       await selectBackend('onnx');

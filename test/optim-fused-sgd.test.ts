@@ -9,21 +9,13 @@ import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { hasFusedSgd, SGD_UPDATE } from '../lib/backend/fused-sgd';
 import { kernelTimings, resetKernelTimings } from '../lib/backend/onnx/timing';
-import { registerOnnxBackend } from '../lib/backend/onnx/register';
 import { selectBackend } from '../lib/backend/select';
 import { sgdCosine } from '../lib/config/defaults';
 import type { OptimizerConfig } from '../lib/config/types';
 import { makeOptimizer } from '../lib/optim/optimizer';
 import { Rng } from '../lib/util/random';
-
-function unavailableReason(): string | undefined {
-  try {
-    registerOnnxBackend();
-    return undefined;
-  } catch (error) {
-    return `onnxruntime-node unavailable: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
+import { assertSameBits } from './helpers/bits';
+import { onnxUnavailableReason } from './helpers/onnx';
 
 /** Large enough for the onnx backend's SIMD element-wise path (4096 floats and up), plus a short one. */
 const SIZES = { 'conv.kernel': 5003, 'bn.gamma': 7 };
@@ -53,16 +45,7 @@ async function threeSteps(backend: 'cpu' | 'onnx', config: OptimizerConfig): Pro
   return out;
 }
 
-function assertSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length);
-  const [a, e] = [new Uint32Array(actual.buffer, actual.byteOffset, actual.length), new Uint32Array(expected.buffer, expected.byteOffset, expected.length)];
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(actual[i]) && Number.isNaN(expected[i])) continue; // NaN payloads may differ
-    assert.equal(a[i], e[i], `${what}[${i}]: fused ${actual[i]} vs composed ${expected[i]}`);
-  }
-}
-
-describe('fused SGD update', { skip: unavailableReason() }, () => {
+describe('fused SGD update', { skip: onnxUnavailableReason() }, () => {
   const base: OptimizerConfig = { ...sgdCosine, kind: 'sgd', decayExcludesNormAndBias: true };
   const cases: Array<[string, Partial<OptimizerConfig>]> = [
     ['plain SGD with weight decay', { momentum: 0, nesterov: false, weightDecay: 5e-4 }],
