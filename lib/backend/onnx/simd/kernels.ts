@@ -111,6 +111,26 @@ function relu(): WasmFunction {
   };
 }
 
+/**
+ * step(v) on the stack, as the ReLU gradient needs it: 1 where v > 0, `otherwise` elsewhere, v
+ * itself (NaN) where v is NaN. `v` and `otherwise` are locals (v128 or f32); `one` a v128 local
+ * of ones (SIMD only).
+ */
+function stepOf(simd: boolean, v: number, otherwise: number, one: number): number[] {
+  // bitselect(a, b, mask) and select(a, b, condition) take a where the mask or condition is set
+  return simd
+    ? [
+        ...op.get(v),
+        ...op.get(one), ...op.get(otherwise), ...op.get(v), ...op.f32(0), ...op.f32x4Splat, ...op.f32x4Gt, ...op.v128Bitselect,
+        ...op.get(v), ...op.get(v), ...op.f32x4Ne, ...op.v128Bitselect,
+      ]
+    : [
+        ...op.get(v),
+        ...op.f32(1), ...op.get(otherwise), ...op.get(v), ...op.f32(0), ...op.f32Gt, ...op.select,
+        ...op.get(v), ...op.get(v), ...op.f32Ne, ...op.select,
+      ];
+}
+
 /** out[i] = 1 if x[i] > 0, alpha otherwise, NaN for NaN (the ReLU gradient mask): (x, out, n, alpha) */
 function step(): WasmFunction {
   const [x, out, n, alpha, i, end, one, alphas, vx, fx] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -126,18 +146,13 @@ function step(): WasmFunction {
           ? [
               ...address(out, i),
               ...op.get(x), ...op.get(i), ...op.i32Add, ...op.v128Load, ...op.set(vx),
-              // bitselect(a, b, mask) takes a where the mask is set
-              ...op.get(vx), // NaN stays NaN
-              ...op.get(one), ...op.get(alphas), ...op.get(vx), ...op.f32(0), ...op.f32x4Splat, ...op.f32x4Gt, ...op.v128Bitselect,
-              ...op.get(vx), ...op.get(vx), ...op.f32x4Ne, ...op.v128Bitselect,
+              ...stepOf(true, vx, alphas, one),
               ...op.v128Store,
             ]
           : [
               ...address(out, i),
               ...op.get(x), ...op.get(i), ...op.i32Add, ...op.f32Load, ...op.set(fx),
-              ...op.get(fx),
-              ...op.f32(1), ...op.get(alpha), ...op.get(fx), ...op.f32(0), ...op.f32Gt, ...op.select,
-              ...op.get(fx), ...op.get(fx), ...op.f32Ne, ...op.select,
+              ...stepOf(false, fx, alpha, one),
               ...op.f32Store,
             ],
       ),
@@ -168,11 +183,11 @@ function addRelu(): WasmFunction {
  * (y > 0 exactly where x > 0, NaN exactly where x is NaN), in one pass: (y, dy, out, n)
  */
 function reluGrad(): WasmFunction {
-  const [y, dy, out, n, i, end, one, zero, vy, fy] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [y, dy, out, n, i, end, one, zero, vy, fy, zeroScalar] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   return {
     name: 'relu_grad',
     params: [I32, I32, I32, I32],
-    locals: [I32, I32, V128, V128, V128, F32],
+    locals: [I32, I32, V128, V128, V128, F32, F32], // zeroScalar starts at 0
     body: [
       ...op.f32(1), ...op.f32x4Splat, ...op.set(one),
       ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
@@ -182,10 +197,7 @@ function reluGrad(): WasmFunction {
               ...address(out, i),
               ...op.get(dy), ...op.get(i), ...op.i32Add, ...op.v128Load,
               ...op.get(y), ...op.get(i), ...op.i32Add, ...op.v128Load, ...op.set(vy),
-              // step(y) as the step kernel computes it, then the product
-              ...op.get(vy),
-              ...op.get(one), ...op.get(zero), ...op.get(vy), ...op.get(zero), ...op.f32x4Gt, ...op.v128Bitselect,
-              ...op.get(vy), ...op.get(vy), ...op.f32x4Ne, ...op.v128Bitselect,
+              ...stepOf(true, vy, zero, one), // as the step kernel computes it
               ...op.f32x4Mul,
               ...op.v128Store,
             ]
@@ -193,9 +205,7 @@ function reluGrad(): WasmFunction {
               ...address(out, i),
               ...op.get(dy), ...op.get(i), ...op.i32Add, ...op.f32Load,
               ...op.get(y), ...op.get(i), ...op.i32Add, ...op.f32Load, ...op.set(fy),
-              ...op.get(fy),
-              ...op.f32(1), ...op.f32(0), ...op.get(fy), ...op.f32(0), ...op.f32Gt, ...op.select,
-              ...op.get(fy), ...op.get(fy), ...op.f32Ne, ...op.select,
+              ...stepOf(false, fy, zeroScalar, one),
               ...op.f32Mul,
               ...op.f32Store,
             ],
