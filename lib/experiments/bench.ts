@@ -182,12 +182,13 @@ async function timeSteps(
   }
 }
 
-/** PyTorch's cases with each case's median step over the rounds. */
+/** PyTorch's cases with each case's median step over the rounds, and each round's step. */
 function combineRounds(rounds: ReferenceRun[]): ReferenceRun | null {
   if (rounds.length === 0) return null;
   const cases = rounds[0].cases.map((first) => {
-    const stepMs = median(rounds.map((r) => r.cases.find((c) => c.preset === first.preset && c.step === first.step)?.stepMs ?? first.stepMs));
-    return { ...first, stepMs, imagesPerSecond: (1000 * first.batchSize) / stepMs };
+    const roundStepMs = rounds.map((r) => r.cases.find((c) => c.preset === first.preset && c.step === first.step)?.stepMs ?? first.stepMs);
+    const stepMs = median(roundStepMs);
+    return { ...first, stepMs, imagesPerSecond: (1000 * first.batchSize) / stepMs, roundStepMs };
   });
   return { label: rounds[0].label, cases };
 }
@@ -240,6 +241,8 @@ export interface ReferenceCase {
   batchSize: number;
   imagesPerSecond: number;
   stepMs: number;
+  /** each round's step, ms, when the reference took turns with the backends (see combineRounds) */
+  roundStepMs?: number[];
 }
 
 export interface ReferenceRun {
@@ -293,16 +296,32 @@ export function benchTable(cases: BenchCase[], reference: ReferenceRun | null = 
     if (backends.length > 1) cells.push(first && last ? `${(first.imagesPerSecond / last.imagesPerSecond).toFixed(1)}x` : '–');
     if (reference) {
       const ref = reference.cases.find((c) => c.preset === preset && c.step === step);
-      cells.push(ref ? ref.imagesPerSecond.toFixed(0) : '–', ref && first ? `${(ref.imagesPerSecond / first.imagesPerSecond).toFixed(1)}x` : '–');
+      cells.push(ref ? ref.imagesPerSecond.toFixed(0) : '–', ref && first ? `${stepTimeRatio(first, ref).toFixed(1)}x` : '–');
     }
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
-/** Each case's round medians, e.g. "onnx quick simclr 650 / 702 / 688; ...". */
-export function roundsSummary(cases: BenchCase[]): string {
-  return cases.map((c) => `${c.backend} ${c.preset} ${c.step} ${c.roundStepMs.map((ms) => ms.toFixed(0)).join(' / ')}`).join('; ');
+/**
+ * How many times longer the backend's step takes than the reference's. When both took turns in
+ * the same rounds, the median over rounds of the two steps measured in one round: the machine's
+ * load moves between rounds, and a ratio of medians can pair a quiet round of one with a busy
+ * round of the other. Otherwise the ratio of the two medians.
+ */
+export function stepTimeRatio(backendCase: Pick<BenchCase, 'stepMs' | 'roundStepMs' | 'batchSize'>, reference: ReferenceCase): number {
+  const [ours, theirs] = [backendCase.roundStepMs, reference.roundStepMs];
+  if (theirs !== undefined && ours.length === theirs.length && ours.length > 0) return median(ours.map((ms, i) => ms / theirs[i]));
+  return (backendCase.stepMs / backendCase.batchSize) / (reference.stepMs / reference.batchSize);
+}
+
+/** Each case's round medians, e.g. "onnx quick simclr 650 / 702 / 688; ...", then the reference's rounds. */
+export function roundsSummary(cases: BenchCase[], reference: ReferenceRun | null = null): string {
+  const rows = cases.map((c) => `${c.backend} ${c.preset} ${c.step} ${c.roundStepMs.map((ms) => ms.toFixed(0)).join(' / ')}`);
+  for (const c of reference?.cases ?? []) {
+    if (c.roundStepMs !== undefined) rows.push(`${reference?.label} ${c.preset} ${c.step} ${c.roundStepMs.map((ms) => ms.toFixed(0)).join(' / ')}`);
+  }
+  return rows.join('; ');
 }
 
 /** Markdown list of the largest kernels per backend for one preset and step. */

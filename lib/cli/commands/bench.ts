@@ -73,11 +73,12 @@ export function register(program: Command): void {
       const markdown = [
         `Measured by \`${command}\` on ${machine}, ${new Date().toISOString().slice(0, 10)}, ${((Date.now() - started) / 1000).toFixed(0)} s. ` +
           'Images per second of one optimizer step with augmentation, forward, loss, gradients and update; a SimCLR image is two views. ' +
-          `The backends${reference ? ' and PyTorch' : ''} took turns for ${rounds} round${rounds === 1 ? '' : 's'} of ${steps} timed steps; each number is the median round's median step.`,
+          `The backends${reference ? ' and PyTorch' : ''} took turns for ${rounds} round${rounds === 1 ? '' : 's'} of ${steps} timed steps; each number is the median round's median step` +
+          (reference ? ', and the ratio to PyTorch the median over rounds of the two steps timed in the same round.' : '.'),
         '',
         benchTable(cases, reference),
         '',
-        `Median step per round, ms: ${roundsSummary(cases)}.`,
+        `Median step per round, ms: ${roundsSummary(cases, reference)}.`,
         '',
         'Largest kernels of one profiled step:',
         '',
