@@ -15,6 +15,15 @@ function elementwise(kernelName: string): tf.KernelFunc {
   return kernel.kernelFunc;
 }
 
+/** `second` on the result of `first`, whose tensor is freed afterwards: a composed fallback. */
+function thenFree(backend: OnnxBackend, first: tf.TensorInfo, second: (t: tf.TensorInfo) => tf.TensorInfo): tf.TensorInfo {
+  try {
+    return second(first);
+  } finally {
+    backend.disposeData(first.dataId);
+  }
+}
+
 function checkSameShape(kernelName: string, first: tf.TensorInfo, second: tf.TensorInfo): void {
   if (first.dtype !== 'float32' || second.dtype !== 'float32' || !tf.util.arraysEqual(first.shape, second.shape)) {
     throw new Error(`${kernelName}: both inputs must be float32 of one shape; got ${first.dtype}[${first.shape}] and ${second.dtype}[${second.shape}]`);
@@ -39,14 +48,8 @@ function addRelu({ inputs, backend }: OnnxKernelArgs): tf.TensorInfo {
   checkSameShape(ADD_RELU, a, b);
   return inArenaOr(backend, a.shape, [backend.float32(a), backend.float32(b)],
     ([pa, pb], out, n) => backend.arena!.kernels.addRelu(pa, pb, out, n),
-    () => {
-      const sum = elementwise(tf.Add)({ inputs: { a, b }, backend, attrs: {} }) as tf.TensorInfo;
-      try {
-        return elementwise(tf.Relu)({ inputs: { x: sum }, backend, attrs: {} }) as tf.TensorInfo;
-      } finally {
-        backend.disposeData(sum.dataId);
-      }
-    });
+    () => thenFree(backend, elementwise(tf.Add)({ inputs: { a, b }, backend, attrs: {} }) as tf.TensorInfo,
+      (sum) => elementwise(tf.Relu)({ inputs: { x: sum }, backend, attrs: {} }) as tf.TensorInfo));
 }
 
 function reluGrad({ inputs, backend }: OnnxKernelArgs): tf.TensorInfo {
@@ -54,14 +57,8 @@ function reluGrad({ inputs, backend }: OnnxKernelArgs): tf.TensorInfo {
   checkSameShape(RELU_GRAD, y, dy);
   return inArenaOr(backend, y.shape, [backend.float32(y), backend.float32(dy)],
     ([py, pdy], out, n) => backend.arena!.kernels.reluGrad(py, pdy, out, n),
-    () => {
-      const mask = elementwise(tf.Step)({ inputs: { x: y }, backend, attrs: { alpha: 0 } }) as tf.TensorInfo;
-      try {
-        return elementwise(tf.Multiply)({ inputs: { a: dy, b: mask }, backend, attrs: {} }) as tf.TensorInfo;
-      } finally {
-        backend.disposeData(mask.dataId);
-      }
-    });
+    () => thenFree(backend, elementwise(tf.Step)({ inputs: { x: y }, backend, attrs: { alpha: 0 } }) as tf.TensorInfo,
+      (mask) => elementwise(tf.Multiply)({ inputs: { a: dy, b: mask }, backend, attrs: {} }) as tf.TensorInfo));
 }
 
 const asKernel = (f: (args: OnnxKernelArgs) => tf.TensorInfo): tf.KernelFunc => (params) => f(params as unknown as OnnxKernelArgs);
