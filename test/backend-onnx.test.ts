@@ -25,8 +25,12 @@ const TAP_PRODUCTS = 'onnx-tap-products';
 /** a variant that computes every filter gradient on the main thread (the default hands some to a background thread) */
 const NO_BACKGROUND = 'onnx-no-background';
 
+/** a variant whose strided input gradients compute every phase in one convolution (the default goes phase by phase) */
+const POLYPHASE = 'onnx-polyphase';
+
 const skip = onnxUnavailableReason(() => {
   registerOnnxBackend({ threads: 2, poisonBuffers: true });
+  registerOnnxBackendAs(POLYPHASE, { threads: 2, stridedInputGradient: 'polyphase', poisonBuffers: true });
   registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2, poisonBuffers: true });
   registerOnnxBackendAs(TAP_PRODUCTS, { filterGradient: 'tap-products', poisonBuffers: true });
   registerOnnxBackendAs(NO_BACKGROUND, { threads: 2, backgroundThread: false, poisonBuffers: true });
@@ -316,6 +320,49 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
     const [embeddings] = randomInputs(15, [[8, 6]]);
     await compareWithCpu('slice (its gradient pads)', (z) => tf.mul(z.slice([2, 0], [3, -1]), z.slice([5, 1], [3, 4]).sum()), [embeddings]);
   });
+});
+
+test('strided input gradients phase by phase are the polyphase route\'s bit for bit', { skip }, async () => {
+  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
+  await tf.setBackend('onnx');
+  const layout = (tf.backend() as InstanceType<typeof OnnxBackend>).arena?.kernels.layout;
+  assert.ok(layout !== undefined, 'the onnx backend has its SIMD arena');
+  const scatter = layout.scatterRuns;
+  let scattered = 0;
+  layout.scatterRuns = (...args) => {
+    scattered++;
+    scatter(...args);
+  };
+  try {
+    // [x shape, filter shape, pad, scattered in SIMD]: padding 1 (phase (0, 0) has a single tap,
+    // run as 1x2 with a zero tap), TF's 'same' (the single tap at phase (1, 1)), more than one
+    // block of channels, a 4x4 filter (2x2 taps everywhere); phases too small for the arena
+    // (scattered by the JavaScript loop); and two left to the polyphase route: an odd size (the
+    // phases do not tile the image) and the 1x1 shortcut (phases without taps).
+    const cases: Array<[number[], number[], 'same' | number, boolean]> = [
+      [[16, 16, 16, 16], [3, 3, 16, 32], 1, true],
+      [[16, 16, 16, 16], [3, 3, 16, 32], 'same', true],
+      [[8, 16, 16, 32], [3, 3, 32, 64], 1, true],
+      [[48, 12, 12, 8], [4, 4, 8, 16], 1, true],
+      [[2, 8, 8, 16], [3, 3, 16, 16], 1, false],
+      [[8, 15, 15, 16], [3, 3, 16, 32], 'same', false],
+      [[16, 16, 16, 16], [1, 1, 16, 32], 0, false],
+    ];
+    for (const [xShape, wShape, pad, phased] of cases) {
+      const what = `x${xShape} w${wShape} pad ${pad}`;
+      const inputs = randomInputs(5, [xShape, wShape]);
+      const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, pad);
+      const before = scattered;
+      const [, dx] = await outputAndGrads('onnx', f, inputs, true);
+      assert.equal(scattered > before, phased, `${what}: ${phased ? 'not' : 'unexpectedly'} scattered in SIMD`);
+      const [, expected] = await outputAndGrads(POLYPHASE, f, inputs, true);
+      assert.deepEqual(new Uint32Array(dx.buffer, dx.byteOffset, dx.length), new Uint32Array(expected.buffer, expected.byteOffset, expected.length),
+        `${what}: the input gradients differ`);
+      assert.ok(expected.some((v) => v !== 0) && !dx.some(Number.isNaN), `${what}: degenerate, or a pixel was not written`);
+    }
+  } finally {
+    layout.scatterRuns = scatter;
+  }
 });
 
 test('filter gradients from the background thread are the main thread\'s bit for bit, and arrive before any read', { skip }, async () => {

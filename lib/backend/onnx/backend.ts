@@ -21,6 +21,15 @@ type DataId = object;
  */
 export type FilterGradientRoute = 'convolution' | 'tap-products';
 
+/**
+ * The input gradient of a strided convolution (kernels/conv.ts). 'phase-by-phase': one stride-1
+ * convolution per output phase, with only the taps that reach it; 'polyphase': one convolution
+ * computing every phase with the taps of the largest. The same values, bit for bit; the first does
+ * fewer multiplications and is the default, the second remains for comparison and the sizes the
+ * first does not handle.
+ */
+export type StridedInputGradientRoute = 'phase-by-phase' | 'polyphase';
+
 export class OnnxBackend extends MathBackendCPU {
   /** output buffers of this backend's kernels, reused across steps */
   readonly pool: BufferPool;
@@ -34,6 +43,11 @@ export class OnnxBackend extends MathBackendCPU {
     readonly chunks: ChunkedSumRunner,
     /** how Conv2DBackpropFilter runs where it can (kernels/conv-filter-grad.ts; default set in register.ts) */
     readonly filterGradient: FilterGradientRoute,
+    /**
+     * how Conv2DBackpropInput of a strided convolution runs where it can (default set in
+     * register.ts; bench/paired-steps.ts switches it step by step)
+     */
+    public stridedInputGradient: StridedInputGradientRoute,
     /** a thread that computes filter gradients while this one goes on (undefined: none) */
     readonly background?: BackgroundRunner,
   ) {

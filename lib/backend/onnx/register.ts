@@ -5,7 +5,7 @@
  * Usage: `registerOnnxBackend(); await tf.setBackend('onnx');`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type FilterGradientRoute, OnnxBackend } from './backend';
+import { type FilterGradientRoute, OnnxBackend, type StridedInputGradientRoute } from './backend';
 import { BufferPool } from './buffer-pool';
 import { fusedBatchNorm } from './kernels/batchnorm';
 import { batchNormTrainKernels } from './kernels/batchnorm-train';
@@ -89,6 +89,8 @@ export interface OnnxBackendOptions {
   poolMegabytes: number;
   /** how the filter gradient runs (default 'convolution'; 'tap-products' where NCHWc is unavailable) */
   filterGradient: FilterGradientRoute;
+  /** how a strided convolution's input gradient runs (default 'phase-by-phase') */
+  stridedInputGradient: StridedInputGradientRoute;
   /** tests: kernels get output buffers full of NaN, so unwritten elements show (default false) */
   poisonBuffers: boolean;
   /**
@@ -124,6 +126,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
     arenaMegabytes: 3072,
     poolMegabytes: 1024,
     filterGradient: 'convolution',
+    stridedInputGradient: 'phase-by-phase',
     poisonBuffers: false,
     backgroundThread: defaultBackgroundThread(process.env, wideThreads),
     backgroundArenaMegabytes: 1024,
@@ -147,7 +150,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
       const chunks = new ChunkedSumRunner(loadOrtRuntime({ ...settings, threads: 1, wideThreads: 1 }), settings.helperThreads);
       const background = settings.backgroundThread && block >= 4 && settings.filterGradient === 'convolution'
         ? new BackgroundRunner(settings.backgroundArenaMegabytes) : undefined;
-      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient, background);
+      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient, settings.stridedInputGradient, background);
     },
     priority,
   );

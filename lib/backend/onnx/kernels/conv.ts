@@ -303,7 +303,8 @@ function phaseFilter(w: Float32Array, fwd: ConvGeometry, ys: PhaseAxis, xs: Phas
 /**
  * dx of a strided convolution without zero insertion: one stride-1 convolution of dy computes
  * all s*s output phases as channels, which the graph spreads into the image. For a 3x3 stride-2
- * filter that is 16 taps per dy pixel instead of 36 over the zero-filled dy.
+ * filter that is 16 taps per dy pixel instead of 36 over the zero-filled dy (and 10 phase by
+ * phase, the default where the phases tile the image: see phaseByPhaseInputGradient).
  */
 function polyphaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo | undefined {
   const [sh, sw] = fwd.strides;
@@ -329,10 +330,95 @@ function polyphaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: tf.
   return runConv(backend, g, dy, w, hwioView([ys.taps, xs.taps, fwd.outChannels, g.outChannels]), extras);
 }
 
+/** Along one axis, the dy offsets t in [first, last] that output phase r of a strided convolution's input gradient reads (see phaseAxis). */
+function phaseTaps(stride: number, filterSize: number, padBefore: number, r: number): { first: number; last: number } {
+  return { first: Math.ceil((-r - padBefore) / stride), last: Math.floor((filterSize - 1 - r - padBefore) / stride) };
+}
+
+/**
+ * dx of a strided convolution one output phase at a time: phase (ry, rx), the pixels (s a + ry,
+ * s b + rx), is a stride-1 convolution of dy with just the taps that reach it (for a 3x3 stride-2
+ * filter 1, 2, 2 and 4 taps, the single one run as 2 (see below): 10 in all, where the single
+ * convolution of polyphaseInputGradient gives every phase the 4 of the largest), read from w
+ * through a FilterView without a copy. Each phase is then scattered into every s-th pixel of dx
+ * by a SIMD pass. Only where the phases tile the image exactly (its size s times dy's) and every
+ * phase has a tap; undefined elsewhere. `npm run bench:phases` times the two routes.
+ */
+function phaseByPhaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: tf.TensorInfo, filter: tf.TensorInfo): tf.TensorInfo | undefined {
+  const [s, sw] = fwd.strides;
+  const [top, left] = fwd.pads;
+  const { batch, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight, outWidth, filterHeight: kh, filterWidth: kw } = fwd;
+  if (backend.stridedInputGradient !== 'phase-by-phase' || s !== sw || s < 2 || fwd.dilations[0] !== 1 || fwd.dilations[1] !== 1) return undefined;
+  if (inHeight !== outHeight * s || inWidth !== outWidth * s || ci % 4 !== 0) return undefined;
+  const phases = Array.from({ length: s }, (_, r) => [phaseTaps(s, kh, top, r), phaseTaps(s, kw, left, r)] as const);
+  // dy is padded by `last` before and `-first` after: both must be taps the filter has
+  if (phases.some((axes) => axes.some(({ first, last }) => first > last || last < 0 || first > 0))) return undefined;
+  const w = backend.float32(filter);
+  const shape = [batch, inHeight, inWidth, ci];
+  const out = backend.output(shape);
+  for (let ry = 0; ry < s; ry++) {
+    for (let rx = 0; rx < s; rx++) {
+      const ys = phases[ry][0];
+      let xs = phases[rx][1];
+      const single = ys.first === ys.last && xs.first === xs.last;
+      // ORT runs a 1x1 convolution through its pointwise kernel, which sums in another order than
+      // the others: a zero tap after the single one keeps the sums, and so the bits, of the
+      // polyphase route (test/backend-onnx-layouts.test.ts compares the two).
+      if (single) xs = { first: xs.first - 1, last: xs.last };
+      const [tapsY, tapsX] = [ys.last - ys.first + 1, xs.last - xs.first + 1];
+      const g = convOverDy(fwd, [tapsY, tapsX], [ys.last, xs.last, -ys.first, -xs.first], { height: outHeight, width: outWidth, channels: ci });
+      // tap (jy, jx) is w[ry + top + s (last - jy), rx + left + s (last - jx)], in and out swapped
+      const offset = ((ry + top + s * ys.last) * kw + rx + left + s * xs.last) * ci * co;
+      const [values, view] = single
+        ? [singleTapFilter(w, offset, ci, co), hwioView([1, 2, co, ci])]
+        : [w, { outChannels: ci, inChannels: co, height: tapsY, width: tapsX, offset, strides: [co, 1, -s * kw * ci * co, -s * ci * co] } as FilterView];
+      const phase = runConv(backend, g, dy, values, view, {});
+      try {
+        scatterPhase(backend, backend.float32(phase), out, fwd, ry, rx);
+      } finally {
+        backend.disposeData(phase.dataId);
+      }
+    }
+  }
+  return backend.makeTensorInfo(shape, 'float32', out);
+}
+
+/** HWIO [1, 2, Co, Ci]: tap 0 the forward filter's tap at `offset` with in and out swapped, tap 1 zeros. */
+function singleTapFilter(w: Float32Array, offset: number, ci: number, co: number): Float32Array {
+  const out = new Float32Array(2 * co * ci);
+  for (let i = 0; i < ci; i++) {
+    for (let o = 0; o < co; o++) out[o * ci + i] = w[offset + i * co + o];
+  }
+  return out;
+}
+
+/** Writes phase (ry, rx) [N, Ho, Wo, Ci] into pixels (s a + ry, s b + rx) of dx [N, s Ho, s Wo, Ci]. */
+function scatterPhase(backend: OnnxBackend, phase: Float32Array, out: Float32Array, fwd: ConvGeometry, ry: number, rx: number): void {
+  const s = fwd.strides[0];
+  const { inWidth, inChannels: ci, outHeight, outWidth } = fwd;
+  const rows = fwd.batch * outHeight;
+  const arena = backend.arena;
+  if (arena !== undefined && arena.contains(phase) && arena.contains(out)) {
+    // phase row r (image n, row a) is dx row s r + ry, as dx has s times dy's rows
+    arena.kernels.layout.scatterRuns(
+      phase.byteOffset, out.byteOffset + 4 * (ry * inWidth + rx) * ci, rows, outWidth, 4 * ci,
+      4 * ci, 4 * s * ci, 4 * outWidth * ci, 4 * s * inWidth * ci,
+    );
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let b = 0; b < outWidth; b++) {
+      const from = (r * outWidth + b) * ci;
+      out.set(phase.subarray(from, from + ci), ((s * r + ry) * inWidth + s * b + rx) * ci);
+    }
+  }
+}
+
 /**
  * dx of y = conv(x, w). Stride 1: a convolution of dy with the filter flipped in space and in/out
- * swapped, padded by (k - 1 - pad) so that the output has the input's size. Strided: the
- * polyphase form above, else that convolution over dy with zeros inserted between its pixels.
+ * swapped, padded by (k - 1 - pad) so that the output has the input's size. Strided: one phase
+ * at a time, else the polyphase form (both above; the same bits), else that convolution over dy
+ * with zeros inserted between its pixels.
  */
 export const conv2DBackpropInput: OnnxKernel = withFallback<tf.Conv2DBackpropInputAttrs>(
   tf.Conv2DBackpropInput,
@@ -347,6 +433,8 @@ export const conv2DBackpropInput: OnnxKernel = withFallback<tf.Conv2DBackpropInp
     if (fwd === undefined) return undefined;
     const [sh, sw] = fwd.strides;
     if (sh > 1 || sw > 1) {
+      const phased = phaseByPhaseInputGradient(backend, fwd, dy, filter);
+      if (phased !== undefined) return phased;
       const polyphase = polyphaseInputGradient(backend, fwd, dy, filter);
       if (polyphase !== undefined) return polyphase;
     }

@@ -71,7 +71,7 @@ export class BackgroundRunner {
   private readonly failures = new Map<number, string>();
   /** why the thread could not start, once it failed to */
   failure: string | undefined;
-  /** false: hand no new jobs over (bench/background-thread.ts switches it step by step) */
+  /** false: hand no new jobs over (bench/paired-steps.ts switches it step by step) */
   enabled = true;
 
   constructor(private readonly arenaMegabytes: number) {}

@@ -8,6 +8,9 @@
  *   x * B floats. 4 x 4 transposes of (image, channel) tiles.
  * - row_blocks: for P pixels, the B floats at a pixel of each of B images, one after another:
  *   dst[p][k][0..B) = src + p * pixelStride + k * imageStride (bytes).
+ *
+ * And two run copies for the input gradient of a strided convolution (kernels/conv.ts):
+ * spread_runs and scatter_runs.
  */
 import { forLoop, I32, op, V128, type WasmFunction } from './wasm-writer';
 
@@ -136,8 +139,37 @@ function spreadRuns(): WasmFunction {
   };
 }
 
+/**
+ * (src, dst, rows, runs, copyBytes, srcRunStride, dstRunStride, srcRowStride, dstRowStride): for
+ * each row, `runs` runs of copyBytes (a multiple of 16), read every srcRunStride bytes and written
+ * every dstRunStride bytes; nothing else in dst is touched. Scatters one output phase of a strided
+ * convolution's input gradient into every s-th pixel of the image.
+ */
+function scatterRuns(): WasmFunction {
+  const [src, dst, rows, runs, copyBytes, srcRunStride, dstRunStride, srcRowStride, dstRowStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [r, k, q, from, to] = [9, 10, 11, 12, 13];
+  return {
+    name: 'scatter_runs',
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, I32, I32, I32, I32],
+    body: [
+      ...op.i32(0), ...op.set(r),
+      ...forLoop(r, rows, 1, [
+        ...op.get(src), ...op.get(r), ...op.get(srcRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(from),
+        ...op.get(dst), ...op.get(r), ...op.get(dstRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(to),
+        ...op.i32(0), ...op.set(k),
+        ...forLoop(k, runs, 1, [
+          ...copyVectors(to, from, q, copyBytes),
+          ...op.get(to), ...op.get(dstRunStride), ...op.i32Add, ...op.set(to),
+          ...op.get(from), ...op.get(srcRunStride), ...op.i32Add, ...op.set(from),
+        ]),
+      ]),
+    ],
+  };
+}
+
 export function layoutFunctions(): WasmFunction[] {
-  return [batchBlocksRow(), rowBlocks(), spreadRuns()];
+  return [batchBlocksRow(), rowBlocks(), spreadRuns(), scatterRuns()];
 }
 
 export interface LayoutSimd {
@@ -147,9 +179,13 @@ export interface LayoutSimd {
     src: number, dst: number, rows: number, runs: number, copyBytes: number, gapBytes: number,
     srcRunStride: number, srcRowStride: number, dstRowStride: number, tailBytes: number,
   ) => void;
+  scatterRuns: (
+    src: number, dst: number, rows: number, runs: number, copyBytes: number,
+    srcRunStride: number, dstRunStride: number, srcRowStride: number, dstRowStride: number,
+  ) => void;
 }
 
 export function layoutExports(fn: (name: string) => (...args: number[]) => void): LayoutSimd {
-  return { batchBlocksRow: fn('batch_blocks_row'), rowBlocks: fn('row_blocks'), spreadRuns: fn('spread_runs') };
+  return { batchBlocksRow: fn('batch_blocks_row'), rowBlocks: fn('row_blocks'), spreadRuns: fn('spread_runs'), scatterRuns: fn('scatter_runs') };
 }
 

@@ -1,12 +1,16 @@
 /**
- * What the onnx backend's background thread (lib/backend/onnx/parallel/background.ts) buys: the
- * quick preset's real supervised and SimCLR training steps (forward, loss, gradients; the values
- * of every gradient read), with the thread handing over filter gradients and without, taking
- * turns step by step in one process so that both see the same load.
+ * What one of the onnx backend's switchable routes buys: the quick preset's real supervised and
+ * SimCLR training steps (forward, loss, gradients; the values of every gradient read) with the
+ * route on and off, taking turns step by step in one process so that both see the same load.
  *
- *   npx tsx bench/background-thread.ts [--preset quick] [--pairs 20]
+ *   npx tsx bench/paired-steps.ts [--switch background|phase-by-phase] [--preset quick] [--pairs 20]
  *
- * Prints each case's median step and the median of the per-pair ratios (with / without).
+ * background: filter gradients handed to the background thread (parallel/background.ts), or all
+ * on the main thread. phase-by-phase: a strided convolution's input gradient one output phase at
+ * a time, or all phases in one convolution ('polyphase'; kernels/conv.ts). Both switches change
+ * no value, only where and how the work runs.
+ *
+ * Prints each case's median step and the median of the per-pair ratios (on / off).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../lib/backend/onnx/backend';
@@ -19,24 +23,35 @@ import { median } from '../lib/util/median';
 import { Rng } from '../lib/util/random';
 import { benchArgs } from './args';
 
+/** Turns the named route on or off in `backend`. */
+function switcher(name: string, backend: OnnxBackend): (on: boolean) => void {
+  if (name === 'background') {
+    const background = backend.background;
+    if (background === undefined) throw new Error('the onnx backend has no background thread here (one core, or CIFAR_SSL_BACKGROUND=0)');
+    return (on) => { background.enabled = on; };
+  }
+  if (name === 'phase-by-phase') return (on) => { backend.stridedInputGradient = on ? 'phase-by-phase' : 'polyphase'; };
+  throw new Error(`--switch ${name}: give background or phase-by-phase`);
+}
+
 async function main(): Promise<void> {
-  const args = benchArgs(['--preset', '--pairs']);
+  const args = benchArgs(['--switch', '--preset', '--pairs']);
   const pairs = parsePositiveInt(args.get('--pairs') ?? '20', '--pairs');
   const preset = getPreset(args.get('--preset') ?? 'quick');
+  const route = args.get('--switch') ?? 'background';
   await selectBackend('onnx');
-  const background = (tf.backend() as OnnxBackend).background;
-  if (background === undefined) throw new Error('the onnx backend has no background thread here (one core, or CIFAR_SSL_BACKGROUND=0)');
+  const turn = switcher(route, tf.backend() as OnnxBackend);
   const dataset = loadCifar(resolveDataDir('data'));
   const data = { dataset, splits: makeSplits(dataset, preset.data) };
-  console.log(`preset ${preset.name}, ${pairs} pairs of steps, ms`);
+  console.log(`${route} on and off, preset ${preset.name}, ${pairs} pairs of steps, ms`);
   for (const name of ['supervised', 'simclr'] as const) {
     const { task, dispose } = buildTask(name, preset.name, data);
     const { batchSize } = name === 'simclr' ? preset.pretrain : preset.scratch;
     const rows = data.splits.trainPool.subarray(0, batchSize);
     const variables = [...task.trainable.values()];
     const rng = new Rng(0);
-    const step = (enabled: boolean): number => {
-      background.enabled = enabled;
+    const step = (on: boolean): number => {
+      turn(on);
       const start = performance.now();
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => task.batchLoss(rows, rng), variables);
@@ -52,10 +67,10 @@ async function main(): Promise<void> {
       if (p % 2 === 0) { on.push(step(true)); off.push(step(false)); } else { off.push(step(false)); on.push(step(true)); }
     }
     const ratio = median(on.map((t, p) => t / off[p]));
-    console.log(`${name.padEnd(10)} with ${median(on).toFixed(1)}, without ${median(off).toFixed(1)}, median ratio ${ratio.toFixed(3)}`);
+    console.log(`${name.padEnd(10)} on ${median(on).toFixed(1)}, off ${median(off).toFixed(1)}, median ratio ${ratio.toFixed(3)}`);
     dispose();
   }
-  background.enabled = true;
+  turn(true);
 }
 
 main().catch((error) => {
