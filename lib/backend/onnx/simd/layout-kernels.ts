@@ -102,6 +102,37 @@ function rowBlocks(): WasmFunction {
   };
 }
 
+/** Local indices of the row and run loops of rowsOfRuns. */
+interface RunLoopLocals {
+  src: number;
+  dst: number;
+  rows: number;
+  runs: number;
+  srcRowStride: number;
+  dstRowStride: number;
+  r: number;
+  k: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * For each row r: from = src + r * srcRowStride and to = dst + r * dstRowStride, then `perRun`
+ * `runs` times (it copies one run and moves from and to on), then `afterRow`.
+ */
+function rowsOfRuns(l: RunLoopLocals, perRun: number[], afterRow: number[] = []): number[] {
+  return [
+    ...op.i32(0), ...op.set(l.r),
+    ...forLoop(l.r, l.rows, 1, [
+      ...op.get(l.src), ...op.get(l.r), ...op.get(l.srcRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(l.from),
+      ...op.get(l.dst), ...op.get(l.r), ...op.get(l.dstRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(l.to),
+      ...op.i32(0), ...op.set(l.k),
+      ...forLoop(l.k, l.runs, 1, perRun),
+      ...afterRow,
+    ]),
+  ];
+}
+
 /**
  * (src, dst, rows, runs, copyBytes, gapBytes, srcRunStride, srcRowStride, dstRowStride, tailBytes):
  * for each row, `runs` runs of copyBytes (a multiple of 16) read every srcRunStride bytes and
@@ -122,19 +153,12 @@ function spreadRuns(): WasmFunction {
     locals: [I32, I32, I32, I32, I32, V128],
     body: [
       ...op.f32(0), ...op.f32x4Splat, ...op.set(zero),
-      ...op.i32(0), ...op.set(r),
-      ...forLoop(r, rows, 1, [
-        ...op.get(src), ...op.get(r), ...op.get(srcRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(from),
-        ...op.get(dst), ...op.get(r), ...op.get(dstRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(to),
-        ...op.i32(0), ...op.set(k),
-        ...forLoop(k, runs, 1, [
-          ...copyVectors(to, from, q, copyBytes),
-          ...op.get(to), ...op.get(copyBytes), ...op.i32Add, ...op.set(to),
-          ...op.get(from), ...op.get(srcRunStride), ...op.i32Add, ...op.set(from),
-          ...zeros(gapBytes),
-        ]),
-        ...zeros(tailBytes),
-      ]),
+      ...rowsOfRuns({ src, dst, rows, runs, srcRowStride, dstRowStride, r, k, from, to }, [
+        ...copyVectors(to, from, q, copyBytes),
+        ...op.get(to), ...op.get(copyBytes), ...op.i32Add, ...op.set(to),
+        ...op.get(from), ...op.get(srcRunStride), ...op.i32Add, ...op.set(from),
+        ...zeros(gapBytes),
+      ], zeros(tailBytes)),
     ],
   };
 }
@@ -152,19 +176,11 @@ function scatterRuns(): WasmFunction {
     name: 'scatter_runs',
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
     locals: [I32, I32, I32, I32, I32],
-    body: [
-      ...op.i32(0), ...op.set(r),
-      ...forLoop(r, rows, 1, [
-        ...op.get(src), ...op.get(r), ...op.get(srcRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(from),
-        ...op.get(dst), ...op.get(r), ...op.get(dstRowStride), ...op.i32Mul, ...op.i32Add, ...op.set(to),
-        ...op.i32(0), ...op.set(k),
-        ...forLoop(k, runs, 1, [
-          ...copyVectors(to, from, q, copyBytes),
-          ...op.get(to), ...op.get(dstRunStride), ...op.i32Add, ...op.set(to),
-          ...op.get(from), ...op.get(srcRunStride), ...op.i32Add, ...op.set(from),
-        ]),
-      ]),
-    ],
+    body: rowsOfRuns({ src, dst, rows, runs, srcRowStride, dstRowStride, r, k, from, to }, [
+      ...copyVectors(to, from, q, copyBytes),
+      ...op.get(to), ...op.get(dstRunStride), ...op.i32Add, ...op.set(to),
+      ...op.get(from), ...op.get(srcRunStride), ...op.i32Add, ...op.set(from),
+    ]),
   };
 }
 
