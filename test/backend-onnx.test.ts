@@ -291,7 +291,7 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
     }
   });
 
-  test('crop-and-resize and pad give the cpu kernels\' results bit for bit', async () => {
+  test('crop-and-resize, pad and tile give the cpu kernels\' results bit for bit', async () => {
     const [image] = randomInputs(13, [[3, 9, 11, 3]]);
     // Boxes inside, reaching outside (extrapolation), mirrored (x1 > x2), one pixel tall (the
     // single-row formula), and image indices out of order.
@@ -316,6 +316,16 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
     ] as Array<[number[], Array<[number, number]>, number]>) {
       const [x] = randomInputs(14, [shape]);
       await bitwise(`pad ${shape} by ${paddings}`, () => tf.pad(tf.tensor(x.values, x.shape), paddings, value));
+    }
+    // Outputs above MIN_LARGE_ELEMENTS (smaller ones stay on the cpu kernel): the encoder's pool
+    // gradient [B, 1, 1, C] -> [B, H, W, C], repeats on every axis, and a 1-D row.
+    for (const [shape, reps] of [
+      [[6, 1, 1, 13], [1, 8, 7, 1]],
+      [[2, 3, 1, 4], [3, 1, 50, 2]],
+      [[37], [200]],
+    ] as Array<[number[], number[]]>) {
+      const [x] = randomInputs(16, [shape]);
+      await bitwise(`tile ${shape} by ${reps}`, () => tf.tile(tf.tensor(x.values, x.shape), reps));
     }
     const [embeddings] = randomInputs(15, [[8, 6]]);
     await compareWithCpu('slice (its gradient pads)', (z) => tf.mul(z.slice([2, 0], [3, -1]), z.slice([5, 1], [3, 4]).sum()), [embeddings]);

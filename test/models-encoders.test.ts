@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resnet18 } from '../lib/config/defaults';
 import type { EncoderConfig } from '../lib/config/types';
 import { makeLinearClassifier, makeProjectionHead } from '../lib/models/heads';
+import { globalAveragePool } from '../lib/models/layers';
 import { makeEncoder } from '../lib/models/make-encoder';
 import type { Module } from '../lib/models/types';
 import { countParameters } from '../lib/models/weights-io';
@@ -150,6 +151,22 @@ test('gradients of a small encoder and head are finite and nonzero', () => {
     encoder.dispose();
     head.dispose();
   }
+});
+
+test('the global average pool gives tf.mean\'s values and gradient bit for bit', () => {
+  // 7 x 5 = 35 pixels: a divisor that is not a power of two, so a different rounding would show.
+  const rng = new Rng(6);
+  const x = tf.tensor4d(Float32Array.from({ length: 3 * 7 * 5 * 4 }, () => rng.normal()), [3, 7, 5, 4]);
+  const dy = tf.tensor2d(Float32Array.from({ length: 3 * 4 }, () => rng.normal()), [3, 4]);
+  const ours = tf.grad((v: tf.Tensor) => globalAveragePool(v as tf.Tensor4D));
+  const reference = tf.grad((v: tf.Tensor) => tf.mean(v, [1, 2]));
+  const [pooled, expectedPooled] = [globalAveragePool(x), tf.mean(x, [1, 2])];
+  const [dx, expectedDx] = [ours(x, dy), reference(x, dy)];
+  assert.deepEqual(pooled.shape, [3, 4]);
+  assert.deepEqual(Array.from(pooled.dataSync()), Array.from(expectedPooled.dataSync()));
+  assert.deepEqual(dx.shape, x.shape);
+  assert.deepEqual(Array.from(dx.dataSync()), Array.from(expectedDx.dataSync()));
+  tf.dispose([x, dy, pooled, expectedPooled, dx, expectedDx]);
 });
 
 test('makeEncoder rejects bad arguments with a UsageError', () => {

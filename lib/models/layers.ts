@@ -134,6 +134,24 @@ export function dense(vars: ModuleVariables, path: string, opts: DenseOptions, r
   };
 }
 
+/**
+ * Mean over height and width, [B, H, W, C] -> [B, C]. Its gradient spreads dy / (H * W) over the
+ * map with one tile, where tf.mean's own gradient fills a map with ones, multiplies dy into it and
+ * divides by H * W: three passes over the map per step. The values are the same bit for bit (dy * 1
+ * is dy, so both divide the same numbers by the same H * W; test/models-encoders.test.ts).
+ */
+export function globalAveragePool(x: tf.Tensor4D): tf.Tensor2D {
+  const pool = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor4D;
+    const [batch, height, width, channels] = input.shape;
+    return {
+      value: tf.mean(input, [1, 2]),
+      gradFunc: (dy: tf.Tensor) => tf.tile(tf.reshape(tf.div(dy, height * width), [batch, 1, 1, channels]), [1, height, width, 1]),
+    };
+  });
+  return pool(x) as tf.Tensor2D;
+}
+
 export function relu<T extends tf.Tensor>(x: T): T {
   return tf.relu(x);
 }

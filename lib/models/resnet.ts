@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fusedAddRelu, hasFusedAddRelu } from '../backend/fused-add-relu';
 import type { EncoderConfig } from '../config/types';
 import type { Rng } from '../util/random';
-import { batchNorm, conv2d, disposeVariables, emptyVariables, relu, type ModuleVariables } from './layers';
+import { batchNorm, conv2d, disposeVariables, emptyVariables, globalAveragePool, relu, type ModuleVariables } from './layers';
 import type { Encoder } from './types';
 
 /** CIFAR-10 training-set channel statistics; the encoder normalises its [0, 1] input with them. */
@@ -76,7 +76,7 @@ export function makeResNetEncoder(config: EncoderConfig, rng: Rng): Encoder {
       tf.tidy(() => {
         let h = stemBn(stemConv(normalizeCifar(x as tf.Tensor4D)), training, 'relu');
         for (const block of blocks) h = block(h, training);
-        return tf.mean(h, [1, 2]); // global average pool: [B, featureDim]
+        return globalAveragePool(h); // [B, featureDim]
       }),
     dispose: () => disposeVariables(vars),
   };

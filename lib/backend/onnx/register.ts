@@ -16,6 +16,7 @@ import { elementwiseKernels } from './kernels/elementwise';
 import type { OnnxKernel } from './kernels/kernel-utils';
 import { matMulKernels } from './kernels/matmul';
 import { padV2 } from './kernels/pad';
+import { tile } from './kernels/tile';
 import { poolKernels } from './kernels/pool';
 import { reduceKernels } from './kernels/reduce';
 import { sgdUpdateKernel } from './kernels/sgd-update';
@@ -33,7 +34,7 @@ export const ONNX_BACKEND_NAME = 'onnx';
 const PRIORITY = 2.5;
 
 function onnxKernels(): OnnxKernel[] {
-  return [...convKernels, conv2DBackpropFilter, ...matMulKernels, fusedBatchNorm, ...poolKernels, ...reduceKernels, ...elementwiseKernels, cropAndResize, padV2];
+  return [...convKernels, conv2DBackpropFilter, ...matMulKernels, fusedBatchNorm, ...poolKernels, ...reduceKernels, ...elementwiseKernels, cropAndResize, padV2, tile];
 }
 
 /** Kernels of this project's own ops, which the cpu backend does not have. */
