@@ -24,7 +24,8 @@ export function detectBlockSize(runtime: OrtRuntime): number {
     () => ({
       nodes: [{ op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: ['x'], outputs: ['y'], attrs: { channels_last: 0 } }],
       inputs: [{ name: 'x', type: 'float', shape: [1, 4, 1, 1] }],
-      outputs: [{ name: 'y', type: 'float', shape: [1, 4, 1, 1] }],
+      // The channel count is what is asked: left open, so ORT allocates the output at its real size.
+      outputs: [{ name: 'y', type: 'float', shape: [1, 'blocked', 1, 1] }],
     }),
     [{ name: 'x', data: new Float32Array(4), dims: [1, 4, 1, 1] }],
     ['y'],

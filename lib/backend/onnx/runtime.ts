@@ -1,14 +1,17 @@
 /**
  * Synchronous access to ONNX Runtime. tfjs kernels must return synchronously, but the public
  * `InferenceSession.run` of onnxruntime-node is async; underneath, its native binding runs
- * synchronously, so this module talks to the binding directly, shaping feeds, fetches and options
- * the way onnxruntime-node's own backend.js does.
+ * synchronously. Two ways in, the same graphs and session options either way:
+ * - 'c-api': ORT's C API through koffi (c-api.ts), where ORT writes outputs straight into the
+ *   caller's arrays; the default where koffi loads;
+ * - 'binding': onnxruntime-node's native binding, shaped the way its own backend.js does, which
+ *   copies every output into a fresh array (see c-api.ts for why that matters).
  */
 import * as os from 'os';
-import { encodeModel, type GraphSpec } from './proto';
+import { OrtCApi, type CApiSession, type Feed, type OrtData, type OutputRequest } from './c-api';
+import { encodeModel, type ElemTypeName, type GraphSpec } from './proto';
 
-/** Typed arrays that cross the boundary (float32 for data, int32/int64 rarely). */
-export type OrtData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+export type { Feed, OrtData } from './c-api';
 
 /** A tensor handed to or returned by the native binding. */
 interface NativeTensor {
@@ -39,28 +42,64 @@ export interface OrtThreading {
   spinning: boolean;
 }
 
-/** One input of a run: a name in the graph, data and shape. */
-export interface Feed {
-  name: string;
-  data: OrtData;
-  dims: readonly number[];
+/** How runs reach ORT (see the top of this file). */
+export type OrtCalls = 'c-api' | 'binding';
+
+/** A compiled graph behind either way in. */
+interface CompiledGraph {
+  run(feeds: readonly Feed[], outputs: readonly OutputRequest[]): OrtData[];
+  dispose(): void;
 }
 
-/** A compiled graph and its output shapes (undefined where a dimension is symbolic). */
+/** A compiled graph and its outputs' types and shapes (undefined where a dimension is symbolic). */
 interface CachedSession {
-  native: NativeSession;
-  outputDims: Map<string, number[] | undefined>;
+  graph: CompiledGraph;
+  outputs: Map<string, { type: ElemTypeName; dims: number[] | undefined }>;
 }
 
-/** ONNX Runtime loaded and ready: a cache of one session per graph key. */
+/** A session of onnxruntime-node's binding. */
+class BindingGraph implements CompiledGraph {
+  constructor(private readonly native: NativeSession, private readonly Tensor: TensorConstructor) {}
+
+  run(feeds: readonly Feed[], outputs: readonly OutputRequest[]): OrtData[] {
+    const nativeFeeds: Record<string, NativeTensor> = {};
+    for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), feed.data, feed.dims);
+    const fetches: Record<string, NativeTensor | null> = {};
+    for (const o of outputs) fetches[o.name] = o.into !== undefined && o.dims !== undefined ? new this.Tensor('float32', o.into, o.dims) : null;
+    const results = this.native.run(nativeFeeds, fetches, {});
+    return outputs.map((o) => (fetches[o.name] !== null ? (o.into as Float32Array) : results[o.name].data));
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+}
+
+/** ONNX Runtime loaded and ready: a cache of one session per graph key (and way in). */
 export class OrtRuntime {
   private readonly sessions = new Map<string, CachedSession>();
+  private callsInUse: OrtCalls;
 
   constructor(
     private readonly binding: NativeBinding,
     private readonly Tensor: TensorConstructor,
     readonly threading: OrtThreading,
-  ) {}
+    private readonly cApi: OrtCApi | undefined,
+    /** why the C API is not in use, when it is not */
+    readonly cApiUnavailable?: string,
+  ) {
+    this.callsInUse = cApi !== undefined ? 'c-api' : 'binding';
+  }
+
+  /** How runs reach ORT; settable (bench/paired-steps.ts switches it step by step). */
+  get calls(): OrtCalls {
+    return this.callsInUse;
+  }
+
+  set calls(calls: OrtCalls) {
+    if (calls === 'c-api' && this.cApi === undefined) throw new Error(`ONNX Runtime's C API is not available here: ${this.cApiUnavailable ?? 'not loaded'}`);
+    this.callsInUse = calls;
+  }
 
   /** Number of distinct graphs compiled so far. */
   get sessionCount(): number {
@@ -73,44 +112,47 @@ export class OrtRuntime {
    * threads when its session is created.
    *
    * `into[i]`, when given, is a float32 array of exactly output i's size for ORT to write output
-   * i into; it is returned in place of the binding's result. (The binding still hands back a copy
-   * of every output, which is dropped, but the caller's own copy into its memory is saved.)
+   * i into; it is returned in place of a new array. (Through the binding, ORT still hands back a
+   * copy of every output, which is dropped; through the C API nothing is copied.)
    */
   run(key: string, build: () => GraphSpec, feeds: readonly Feed[], outputs: readonly string[], wide = false, into?: ReadonlyArray<Float32Array | undefined>): OrtData[] {
-    const session = this.sessions.get(key) ?? this.addSession(key, build(), wide);
-    const nativeFeeds: Record<string, NativeTensor> = {};
-    for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), feed.data, feed.dims);
-    const fetches: Record<string, NativeTensor | null> = {};
-    outputs.forEach((name, i) => {
+    const cacheKey = `${this.callsInUse}|${key}`;
+    const session = this.sessions.get(cacheKey) ?? this.addSession(cacheKey, build(), wide);
+    const requests = outputs.map((name, i): OutputRequest => {
+      const output = session.outputs.get(name);
+      if (output === undefined) throw new Error(`graph ${key} has no output ${name}`);
       const target = into?.[i];
-      const dims = session.outputDims.get(name);
-      if (target !== undefined && dims !== undefined) {
-        const size = dims.reduce((a, b) => a * b, 1);
+      if (target !== undefined && output.dims !== undefined) {
+        const size = output.dims.reduce((a, b) => a * b, 1);
         if (target.length !== size) throw new RangeError(`output ${name} of ${key} has ${size} elements; the array given for it has ${target.length}`);
-        fetches[name] = new this.Tensor('float32', target, dims);
-      } else {
-        fetches[name] = null;
       }
+      return { name, type: output.type, dims: output.dims, into: target };
     });
-    const results = session.native.run(nativeFeeds, fetches, {});
-    return outputs.map((name, i) => (fetches[name] !== null ? (into?.[i] as Float32Array) : results[name].data));
+    return session.graph.run(feeds, requests);
   }
 
-  private addSession(key: string, spec: GraphSpec, wide: boolean): CachedSession {
-    const outputDims = new Map(spec.outputs.map((o) => [o.name, o.shape.every((d) => typeof d === 'number') ? (o.shape as number[]) : undefined]));
-    const session = { native: this.createSession(spec, wide ? this.threading.wideThreads : this.threading.threads), outputDims };
-    this.sessions.set(key, session);
+  private addSession(cacheKey: string, spec: GraphSpec, wide: boolean): CachedSession {
+    const outputs = new Map(spec.outputs.map((o) => [o.name, {
+      type: o.type,
+      dims: o.shape.every((d) => typeof d === 'number') ? (o.shape as number[]) : undefined,
+    }]));
+    const threads = wide ? this.threading.wideThreads : this.threading.threads;
+    const model = encodeModel(spec);
+    const graph: CompiledGraph = this.callsInUse === 'c-api' && this.cApi !== undefined
+      ? this.cApi.createSession(model, threads, this.threading.spinning) satisfies CApiSession
+      : new BindingGraph(this.createBindingSession(model, threads), this.Tensor);
+    const session = { graph, outputs };
+    this.sessions.set(cacheKey, session);
     return session;
   }
 
   /** Releases every cached session. */
   dispose(): void {
-    for (const session of this.sessions.values()) session.native.dispose();
+    for (const session of this.sessions.values()) session.graph.dispose();
     this.sessions.clear();
   }
 
-  private createSession(graph: GraphSpec, threads: number): NativeSession {
-    const model = encodeModel(graph);
+  private createBindingSession(model: Uint8Array, threads: number): NativeSession {
     const session = new this.binding.InferenceSession();
     session.loadModel(model.buffer, model.byteOffset, model.byteLength, {
       intraOpNumThreads: threads,
@@ -157,11 +199,24 @@ export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env, wide = 
 /** Environment variable that overrides the ORT threads per kernel (for measuring, or a quiet many-core machine). */
 export const ORT_THREADS_ENV_VAR = 'CIFAR_SSL_ORT_THREADS';
 
+/** Environment variable that chooses how runs reach ORT: c-api (the default where koffi loads) or binding. */
+export const ORT_CALLS_ENV_VAR = 'CIFAR_SSL_ORT_CALLS';
+
+/** The way in asked for by CIFAR_SSL_ORT_CALLS, or undefined for the default. */
+export function requestedCalls(env: NodeJS.ProcessEnv = process.env): OrtCalls | undefined {
+  const value = env[ORT_CALLS_ENV_VAR];
+  if (value === undefined || value === '') return undefined;
+  if (value === 'c-api' || value === 'binding') return value;
+  throw new Error(`${ORT_CALLS_ENV_VAR}=${value}: give c-api (ORT's C API through koffi) or binding (onnxruntime-node's binding), or unset it for the default`);
+}
+
 /**
- * Loads onnxruntime-node's native binding. Throws an Error that says why when the package is
- * missing or its native library does not load on this platform.
+ * Loads onnxruntime-node's native binding and, unless `calls` is 'binding', ORT's C API through
+ * koffi (where koffi is missing or fails to load, runs go through the binding; cApiUnavailable
+ * says why). Throws an Error that says why when onnxruntime-node is missing or its native library
+ * does not load on this platform, or when `calls` is 'c-api' and the C API does not load.
  */
-export function loadOrtRuntime(threading: OrtThreading): OrtRuntime {
+export function loadOrtRuntime(threading: OrtThreading, calls: OrtCalls | undefined = requestedCalls()): OrtRuntime {
   let bindingModule: { binding: NativeBinding; initOrt: () => void };
   let common: { Tensor: TensorConstructor };
   try {
@@ -170,8 +225,22 @@ export function loadOrtRuntime(threading: OrtThreading): OrtRuntime {
     common = require('onnxruntime-common');
     bindingModule.initOrt();
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new Error(`onnxruntime-node is not usable here (${reason}); install it with \`npm install onnxruntime-node\` or use another backend`);
+    throw new Error(`onnxruntime-node is not usable here (${firstLine(error)}); install it with \`npm install onnxruntime-node\` or use another backend`);
   }
-  return new OrtRuntime(bindingModule.binding, common.Tensor, threading);
+  let cApi: OrtCApi | undefined;
+  let cApiUnavailable: string | undefined = 'this runtime was loaded for the binding only';
+  if (calls !== 'binding') {
+    try {
+      cApi = OrtCApi.load();
+      cApiUnavailable = undefined;
+    } catch (error) {
+      cApiUnavailable = firstLine(error);
+      if (calls === 'c-api') throw new Error(`ONNX Runtime's C API did not load (${cApiUnavailable}); install koffi (\`npm install koffi\`) or set ${ORT_CALLS_ENV_VAR}=binding`);
+    }
+  }
+  return new OrtRuntime(bindingModule.binding, common.Tensor, threading, cApi, cApiUnavailable);
+}
+
+function firstLine(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] : String(error);
 }

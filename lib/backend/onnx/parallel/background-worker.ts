@@ -56,7 +56,8 @@ function serve(runtime: OrtRuntime, pool: BufferPool): void {
 let runtime: OrtRuntime | undefined;
 let pool: BufferPool | undefined;
 try {
-  runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false });
+  // Through the binding: the C API route serves the main thread, whose outputs are the large ones.
+  runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false }, 'binding');
   let arena: WasmArena | undefined;
   try {
     arena = arenaMegabytes > 0 ? new WasmArena(arenaMegabytes * 2 ** 20) : undefined;

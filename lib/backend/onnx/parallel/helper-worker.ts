@@ -58,7 +58,8 @@ function serve(runtime: OrtRuntime): void {
 
 let runtime: OrtRuntime | undefined;
 try {
-  runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false });
+  // Through the binding: the C API route serves the main thread, whose outputs are the large ones.
+  runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false }, 'binding');
 } catch (error) {
   report(-1, error);
 }
