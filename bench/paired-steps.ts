@@ -3,10 +3,11 @@
  * SimCLR training steps (forward, loss, gradients; the values of every gradient read) with the
  * route on and off, taking turns step by step in one process so that both see the same load.
  *
- *   npx tsx bench/paired-steps.ts [--switch background|phase-by-phase|c-api] [--preset quick] [--pairs 20]
+ *   npx tsx bench/paired-steps.ts [--switch background|row-thread|phase-by-phase|c-api] [--preset quick] [--pairs 20]
  *
  * background: filter gradients handed to the background thread (parallel/background.ts), or all
- * on the main thread. phase-by-phase: a strided convolution's input gradient one output phase at
+ * on the main thread. row-thread: batch norm's row passes shared with the row thread
+ * (parallel/row-threads.ts), or all on the main thread. phase-by-phase: a strided convolution's input gradient one output phase at
  * a time, or all phases in one convolution ('polyphase'; kernels/conv.ts). c-api: runs through
  * ONNX Runtime's C API, outputs written in place, or through onnxruntime-node's binding, which
  * copies them (c-api.ts). The switches change no value, only where and how the work runs.
@@ -31,12 +32,17 @@ function switcher(name: string, backend: OnnxBackend): (on: boolean) => void {
     if (background === undefined) throw new Error('the onnx backend has no background thread here (one core, or CIFAR_SSL_BACKGROUND=0)');
     return (on) => { background.enabled = on; };
   }
+  if (name === 'row-thread') {
+    const rows = backend.rows;
+    if (rows === undefined) throw new Error('the onnx backend has no row thread here (one core, no shared SIMD arena, or CIFAR_SSL_ROW_THREAD=0)');
+    return (on) => { rows.enabled = on; };
+  }
   if (name === 'phase-by-phase') return (on) => { backend.stridedInputGradient = on ? 'phase-by-phase' : 'polyphase'; };
   if (name === 'c-api') {
     if (backend.ort.cApiUnavailable !== undefined) throw new Error(`ONNX Runtime's C API is not in use here: ${backend.ort.cApiUnavailable}`);
     return (on) => { backend.ort.calls = on ? 'c-api' : 'binding'; };
   }
-  throw new Error(`--switch ${name}: give background, phase-by-phase or c-api`);
+  throw new Error(`--switch ${name}: give background, row-thread, phase-by-phase or c-api`);
 }
 
 async function main(): Promise<void> {

@@ -25,6 +25,10 @@ const TAP_PRODUCTS = 'onnx-tap-products';
 /** a variant that computes every filter gradient on the main thread (the default hands some to a background thread) */
 const NO_BACKGROUND = 'onnx-no-background';
 
+/** variants whose batch norm shares its row passes with a row thread, and never does */
+const ROW_THREAD = 'onnx-row-thread';
+const NO_ROW_THREAD = 'onnx-no-row-thread';
+
 /** a variant whose strided input gradients compute every phase in one convolution (the default goes phase by phase) */
 const POLYPHASE = 'onnx-polyphase';
 
@@ -34,6 +38,8 @@ const skip = onnxUnavailableReason(() => {
   registerOnnxBackendAs(SMALL_ARENA, { threads: 1, arenaMegabytes: 2, poisonBuffers: true });
   registerOnnxBackendAs(TAP_PRODUCTS, { filterGradient: 'tap-products', poisonBuffers: true });
   registerOnnxBackendAs(NO_BACKGROUND, { threads: 2, backgroundThread: false, poisonBuffers: true });
+  registerOnnxBackendAs(ROW_THREAD, { threads: 2, rowThread: true, poisonBuffers: true });
+  registerOnnxBackendAs(NO_ROW_THREAD, { threads: 2, rowThread: false, poisonBuffers: true });
 });
 
 interface Input {
@@ -413,6 +419,56 @@ test('filter gradients from the background thread are the main thread\'s bit for
       new Uint32Array(expected.buffer, expected.byteOffset, expected.length), `filter gradient ${i} differs`);
     assert.ok(expected.some((v) => v !== 0) && !expected.some(Number.isNaN), `filter gradient ${i} is degenerate`);
   });
+});
+
+test('batch norm\'s row passes shared with the row thread are the main thread\'s alone bit for bit', { skip }, async () => {
+  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
+  await tf.setBackend(ROW_THREAD);
+  const rows = (tf.backend() as InstanceType<typeof OnnxBackend>).rows;
+  assert.ok(rows !== undefined, 'the row-thread variant has a row thread');
+  await tf.setBackend(NO_ROW_THREAD);
+  assert.equal((tf.backend() as InstanceType<typeof OnnxBackend>).rows, undefined, 'rowThread: false still made a row thread');
+  const outputs = async (backend: string, input: Input[], relu: boolean) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const [x, gamma, beta] = input.map((i) => tf.tensor(i.values, i.shape));
+      const [r] = randomInputs(17, [input[0].shape]);
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { y, mean, variance } = fusedBatchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, { epsilon: 1e-5, relu });
+        tf.dispose([mean, variance]);
+        return tf.sum(tf.mul(y, tf.tensor(r.values, r.shape)));
+      };
+      const { value, grads } = tf.valueAndGrads(f)([x, gamma, beta]);
+      return [value, ...grads].map((t) => t.dataSync() as Float32Array);
+    });
+  };
+  // several chunks per pass: unrolled (16, 12 channels) and generic (10) kernels
+  for (const shape of [[16, 16, 16, 16], [16, 16, 20, 12], [24, 16, 16, 10]]) {
+    const channels = shape[shape.length - 1];
+    const input = randomInputs(16, [shape, [channels], [channels]]);
+    input[0].values = input[0].values.map((v, i) => 3 * v + 5 + (i % channels));
+    for (const relu of [false, true]) {
+      const expected = await outputs(NO_ROW_THREAD, input, relu);
+      // The thread starts on first use without being waited for: run until it has taken part.
+      const before = rows.chunksElsewhere;
+      let actual = await outputs(ROW_THREAD, input, relu);
+      for (let tries = 0; rows.chunksElsewhere === before && tries < 200; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        actual = await outputs(ROW_THREAD, input, relu);
+      }
+      assert.ok(rows.chunksElsewhere > before, `${shape}${relu ? ' + relu' : ''}: the row thread ran no chunk`);
+      expected.forEach((e, i) => {
+        assert.deepEqual(new Uint32Array(actual[i].buffer, actual[i].byteOffset, actual[i].length),
+          new Uint32Array(e.buffer, e.byteOffset, e.length), `${shape}${relu ? ' + relu' : ''}: output ${i} differs`);
+        assert.ok(!e.some(Number.isNaN) && e.some((v) => v !== 0), `${shape}: output ${i} is degenerate`);
+      });
+    }
+  }
+  rows.enabled = false;
+  const elsewhere = rows.chunksElsewhere;
+  await outputs(ROW_THREAD, randomInputs(18, [[16, 16, 16, 16], [16], [16]]), true);
+  rows.enabled = true;
+  assert.equal(rows.chunksElsewhere, elsewhere, 'the row thread ran a chunk while switched off');
 });
 
 describe('a conv-bn-relu residual network on onnx', { skip }, () => {

@@ -136,3 +136,12 @@ test('the background thread of the filter gradient: on with two convolution thre
   assert.equal(defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: '1' }, 1), true);
   assert.throws(() => defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: 'off' }, 2), /CIFAR_SSL_BACKGROUND=off: give 0 .* or 1/);
 });
+
+test('the row thread of batch norm and element-wise passes: on with two convolution threads or more, CIFAR_SSL_ROW_THREAD=0/1 when set, a clear error otherwise', async () => {
+  const { defaultRowThread } = await import('../lib/backend/onnx/register');
+  assert.equal(defaultRowThread({}, 2), true);
+  assert.equal(defaultRowThread({}, 1), false);
+  assert.equal(defaultRowThread({ CIFAR_SSL_ROW_THREAD: '0' }, 4), false);
+  assert.equal(defaultRowThread({ CIFAR_SSL_ROW_THREAD: '1' }, 1), true);
+  assert.throws(() => defaultRowThread({ CIFAR_SSL_ROW_THREAD: 'yes' }, 2), /CIFAR_SSL_ROW_THREAD=yes: give 0 .* or 1/);
+});

@@ -8,6 +8,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { BufferPool } from './buffer-pool';
 import type { BackgroundRunner } from './parallel/background';
 import type { ChunkedSumRunner } from './parallel/helper-threads';
+import { runJobHere, type RowJob, type RowSplitter } from './parallel/row-threads';
 import { MIN_LARGE_ELEMENTS } from './kernels/kernel-utils';
 import type { GraphSpec } from './proto';
 import type { WasmArena } from './simd/arena';
@@ -50,6 +51,8 @@ export class OnnxBackend extends MathBackendCPU {
     public stridedInputGradient: StridedInputGradientRoute,
     /** a thread that computes filter gradients while this one goes on (undefined: none) */
     readonly background?: BackgroundRunner,
+    /** a thread that shares batch norm's row passes with this one, in the shared arena (undefined: none) */
+    readonly rows?: RowSplitter,
   ) {
     super();
     this.pool = pool;
@@ -96,6 +99,17 @@ export class OnnxBackend extends MathBackendCPU {
   /** The SIMD kernels and their memory, when WebAssembly SIMD is available. */
   get arena(): WasmArena | undefined {
     return this.pool.arena;
+  }
+
+  /**
+   * Runs a row pass of SIMD kernels on tensors in the arena: shared with the row thread where
+   * there is one, else on this thread alone; the same values either way.
+   */
+  runRows(job: RowJob): void {
+    const arena = this.arena;
+    if (arena === undefined) throw new Error('onnx backend: a row pass needs the SIMD arena');
+    if (this.rows !== undefined) this.rows.run(job);
+    else runJobHere(arena.compiled, job);
   }
 
   /** A float32 output buffer of `shape`, recycled when possible. */
@@ -146,6 +160,7 @@ export class OnnxBackend extends MathBackendCPU {
 
   override dispose(): void {
     this.background?.dispose();
+    this.rows?.dispose();
     this.chunks.dispose();
     this.ort.dispose();
     this.pool.clear();

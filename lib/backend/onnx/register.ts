@@ -23,6 +23,7 @@ import { sgdUpdateKernel } from './kernels/sgd-update';
 import { addReluKernels } from './kernels/add-relu';
 import { detectBlockSize } from './layout';
 import { BackgroundRunner } from './parallel/background';
+import { RowSplitter } from './parallel/row-threads';
 import { ChunkedSumRunner } from './parallel/helper-threads';
 import { defaultThreadCount, loadOrtRuntime } from './runtime';
 import { WasmArena } from './simd/arena';
@@ -43,13 +44,17 @@ function projectKernels(): OnnxKernel[] {
 }
 
 /** The SIMD arena, or undefined (element-wise kernels then run as plain JavaScript loops). */
-function makeArena(megabytes: number): WasmArena | undefined {
+/** The SIMD arena, shared when asked and possible, else a plain one, else none. */
+function makeArena(megabytes: number, shared: boolean): WasmArena | undefined {
   if (megabytes <= 0) return undefined;
-  try {
-    return new WasmArena(megabytes * 2 ** 20);
-  } catch {
-    return undefined; // no WebAssembly SIMD, or no address space for the memory
+  for (const asShared of shared ? [true, false] : [false]) {
+    try {
+      return new WasmArena(megabytes * 2 ** 20, asShared);
+    } catch {
+      // no WebAssembly SIMD or threads, or no address space for the memory
+    }
   }
+  return undefined;
 }
 
 /** More helpers than this would mostly split chunks finer (a layer has 13-40 chunks). */
@@ -68,10 +73,26 @@ export const BACKGROUND_ENV_VAR = 'CIFAR_SSL_BACKGROUND';
  * else when convolutions get at least two threads.
  */
 export function defaultBackgroundThread(env: NodeJS.ProcessEnv, wideThreads: number): boolean {
-  const value = env[BACKGROUND_ENV_VAR];
-  if (value === undefined || value === '') return wideThreads >= 2;
+  return onOffSetting(env, BACKGROUND_ENV_VAR, wideThreads >= 2, 'filter gradients on the main thread only', 'a background thread too');
+}
+
+/** A 0/1 environment variable: `fallback` when unset or empty, a clear error for any other value. */
+function onOffSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean, off: string, on: string): boolean {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
   if (value === '0' || value === '1') return value === '1';
-  throw new Error(`${BACKGROUND_ENV_VAR}=${value}: give 0 (filter gradients on the main thread only) or 1 (a background thread too)`);
+  throw new Error(`${name}=${value}: give 0 (${off}) or 1 (${on})`);
+}
+
+export const ROW_THREAD_ENV_VAR = 'CIFAR_SSL_ROW_THREAD';
+
+/**
+ * Whether batch norm's row passes are shared with a row thread (which makes the SIMD arena a
+ * shared memory): CIFAR_SSL_ROW_THREAD when set (0 or 1), else when convolutions get at least two
+ * threads.
+ */
+export function defaultRowThread(env: NodeJS.ProcessEnv, wideThreads: number): boolean {
+  return onOffSetting(env, ROW_THREAD_ENV_VAR, wideThreads >= 2, 'batch norm and element-wise passes on the main thread only', 'shared with a row thread');
 }
 
 /** Settings of the backend, fixed at registration. */
@@ -101,6 +122,11 @@ export interface OnnxBackendOptions {
   backgroundThread: boolean;
   /** that thread's SIMD arena, MiB */
   backgroundArenaMegabytes: number;
+  /**
+   * share batch norm's row passes with a row thread, in a SIMD arena of shared memory
+   * (parallel/row-threads.ts; default: see defaultRowThread)
+   */
+  rowThread: boolean;
 }
 
 /**
@@ -131,6 +157,7 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
     poisonBuffers: false,
     backgroundThread: defaultBackgroundThread(process.env, wideThreads),
     backgroundArenaMegabytes: 1024,
+    rowThread: defaultRowThread(process.env, wideThreads),
     ...options,
   };
   // Load now rather than in the factory, so a missing package is reported to the caller here.
@@ -146,12 +173,14 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
       } catch {
         // No NCHWc kernels in this build or on this CPU: convolutions take the plain ONNX route.
       }
-      const pool = new BufferPool(makeArena(settings.arenaMegabytes), settings.poolMegabytes * 2 ** 20, settings.poisonBuffers);
+      const arena = makeArena(settings.arenaMegabytes, settings.rowThread);
+      const pool = new BufferPool(arena, settings.poolMegabytes * 2 ** 20, settings.poisonBuffers);
       // The main thread's share of a chunked sum runs single-threaded, like each helper's.
       const chunks = new ChunkedSumRunner(loadOrtRuntime({ ...settings, threads: 1, wideThreads: 1 }), settings.helperThreads);
       const background = settings.backgroundThread && block >= 4 && settings.filterGradient === 'convolution'
         ? new BackgroundRunner(settings.backgroundArenaMegabytes) : undefined;
-      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient, settings.stridedInputGradient, background);
+      const rows = arena?.shared === true ? new RowSplitter(arena) : undefined;
+      return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient, settings.stridedInputGradient, background, rows);
     },
     priority,
   );

@@ -58,16 +58,26 @@ interface CachedSession {
 }
 
 /** A session of onnxruntime-node's binding. */
+const isShared = (data: OrtData): boolean => data.buffer instanceof SharedArrayBuffer;
+
 class BindingGraph implements CompiledGraph {
   constructor(private readonly native: NativeSession, private readonly Tensor: TensorConstructor) {}
 
   run(feeds: readonly Feed[], outputs: readonly OutputRequest[]): OrtData[] {
+    // The binding rejects views of a SharedArrayBuffer (the SIMD arena shared with the row
+    // thread): those go in as copies and come back by copying.
     const nativeFeeds: Record<string, NativeTensor> = {};
-    for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), feed.data, feed.dims);
+    for (const feed of feeds) nativeFeeds[feed.name] = new this.Tensor(tensorType(feed.data), isShared(feed.data) ? feed.data.slice() : feed.data, feed.dims);
     const fetches: Record<string, NativeTensor | null> = {};
-    for (const o of outputs) fetches[o.name] = o.into !== undefined && o.dims !== undefined ? new this.Tensor('float32', o.into, o.dims) : null;
+    for (const o of outputs) fetches[o.name] = o.into !== undefined && o.dims !== undefined && !isShared(o.into) ? new this.Tensor('float32', o.into, o.dims) : null;
     const results = this.native.run(nativeFeeds, fetches, {});
-    return outputs.map((o) => (fetches[o.name] !== null ? (o.into as Float32Array) : results[o.name].data));
+    return outputs.map((o) => {
+      if (fetches[o.name] !== null) return o.into as Float32Array;
+      const data = results[o.name].data;
+      if (o.into === undefined || !isShared(o.into) || o.into.length !== data.length) return data;
+      o.into.set(data as Float32Array);
+      return o.into;
+    });
   }
 
   dispose(): void {

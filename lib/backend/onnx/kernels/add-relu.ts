@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ADD_RELU, RELU_GRAD } from '../../fused-add-relu';
 import type { OnnxBackend } from '../backend';
-import { elementwiseKernels } from './elementwise';
+import { elementwiseJob, elementwiseKernels } from './elementwise';
 import type { OnnxKernel, OnnxKernelArgs } from './kernel-utils';
 
 function elementwise(kernelName: string): tf.KernelFunc {
@@ -30,16 +30,19 @@ function checkSameShape(kernelName: string, first: tf.TensorInfo, second: tf.Ten
   }
 }
 
-/** `simd` on the arrays when all of them (and an output block) are in the arena, else `composed`. */
+/**
+ * The SIMD `kernel` (a, b, out, n) on the arrays when both of them (and an output block) are in
+ * the arena, as a row pass (shared with the row thread where there is one), else `composed`.
+ */
 function inArenaOr(
-  backend: OnnxBackend, shape: readonly number[], inputs: Float32Array[],
-  simd: (pointers: number[], out: number, n: number) => void, composed: () => tf.TensorInfo,
+  backend: OnnxBackend, shape: readonly number[], inputs: [Float32Array, Float32Array],
+  kernel: 'addRelu' | 'reluGrad', composed: () => tf.TensorInfo,
 ): tf.TensorInfo {
   const arena = backend.arena;
   const size = tf.util.sizeFromShape(shape as number[]);
   const out = arena !== undefined && inputs.every((v) => arena.contains(v)) ? arena.take(size) : undefined;
   if (out === undefined) return composed();
-  simd(inputs.map((v) => v.byteOffset), out.byteOffset, size);
+  backend.runRows(elementwiseJob(kernel, [inputs[0].byteOffset, inputs[1].byteOffset, out.byteOffset], size));
   return backend.makeTensorInfo([...shape], 'float32', out);
 }
 
@@ -47,7 +50,7 @@ function addRelu({ inputs, backend }: OnnxKernelArgs): tf.TensorInfo {
   const { a, b } = inputs;
   checkSameShape(ADD_RELU, a, b);
   return inArenaOr(backend, a.shape, [backend.float32(a), backend.float32(b)],
-    ([pa, pb], out, n) => backend.arena!.kernels.addRelu(pa, pb, out, n),
+    'addRelu',
     () => thenFree(backend, elementwise(tf.Add)({ inputs: { a, b }, backend, attrs: {} }) as tf.TensorInfo,
       (sum) => elementwise(tf.Relu)({ inputs: { x: sum }, backend, attrs: {} }) as tf.TensorInfo));
 }
@@ -56,7 +59,7 @@ function reluGrad({ inputs, backend }: OnnxKernelArgs): tf.TensorInfo {
   const { y, dy } = inputs;
   checkSameShape(RELU_GRAD, y, dy);
   return inArenaOr(backend, y.shape, [backend.float32(y), backend.float32(dy)],
-    ([py, pdy], out, n) => backend.arena!.kernels.reluGrad(py, pdy, out, n),
+    'reluGrad',
     () => thenFree(backend, elementwise(tf.Step)({ inputs: { x: y }, backend, attrs: { alpha: 0 } }) as tf.TensorInfo,
       (mask) => elementwise(tf.Multiply)({ inputs: { a: dy, b: mask }, backend, attrs: {} }) as tf.TensorInfo));
 }

@@ -34,41 +34,58 @@ function simdArena(backend: OnnxBackend, channels: number, ...arrays: Float32Arr
   return arena !== undefined && channels <= SCRATCH_SLOT_FLOATS && arrays.every((a) => arena.contains(a)) ? arena : undefined;
 }
 
+/** Floats per chunk of a row job's output passes (a chunk is what one thread claims at a time). */
+const CHUNK_ELEMENTS = 16384;
+/** Float32 blocks per chunk of a row job's sums. */
+const BLOCKS_PER_CHUNK = 4;
+
+/** Rows per chunk of a pass that writes one output row per input row. */
+const outputChunkRows = (channels: number): number => Math.max(1, Math.floor(CHUNK_ELEMENTS / channels));
+
 /**
- * Adds per-channel float32 sums over blocks of rows into float64 totals: `sumBlock(firstRow,
- * rowCount, sumPtr, sqPtr)` leaves a block's two sums at the byte offsets of the scratch slots
- * `sum` and `sq`.
+ * Per-channel sums of a sums kernel (channelSums or gradientSums) over blocks of rows, each block
+ * summed in float32 into a slot of its own, then the blocks added in float64 in order: the same
+ * totals whichever thread summed which block. `args` are the kernel's, with placeholders for the
+ * two sum pointers at `sumArgs`; undefined when the arena has no room for the slots.
  */
-function addBlockSums(
-  arena: WasmArena,
-  { rows, channels }: Geometry,
-  sumBlock: (firstRow: number, rowCount: number, sumPtr: number, sqPtr: number) => void,
-): [Float64Array, Float64Array] {
-  const totals: [Float64Array, Float64Array] = [new Float64Array(channels), new Float64Array(channels)];
+function blockSums(
+  backend: OnnxBackend, arena: WasmArena, { rows, channels }: Geometry,
+  kernel: 'channelSums' | 'gradientSums.plain' | 'gradientSums.relu', args: number[], rowArgs: number[], sumArgs: [number, number],
+): [Float64Array, Float64Array] | undefined {
   const blockRows = Math.max(1, Math.floor(FLOAT32_BLOCK_ELEMENTS / channels));
-  const [sum, sq] = [arena.scratchView(SLOT.sum, channels), arena.scratchView(SLOT.sq, channels)];
-  for (let first = 0; first < rows; first += blockRows) {
-    sumBlock(first, Math.min(blockRows, rows - first), sum.byteOffset, sq.byteOffset);
-    for (let c = 0; c < channels; c++) {
-      totals[0][c] += sum[c];
-      totals[1][c] += sq[c];
-    }
+  const blocks = Math.ceil(rows / blockRows);
+  const sum = arena.take(blocks * channels);
+  const sq = sum && arena.take(blocks * channels);
+  if (sum === undefined || sq === undefined) {
+    if (sum !== undefined) arena.recycle(sum);
+    return undefined;
   }
-  return totals;
+  try {
+    const call = args.slice();
+    [call[sumArgs[0]], call[sumArgs[1]]] = [sum.byteOffset, sq.byteOffset];
+    backend.runRows({ kernel, channels, rows, args: call, rowArgs, slotArgs: sumArgs, chunkRows: blockRows * BLOCKS_PER_CHUNK, blockRows });
+    const totals: [Float64Array, Float64Array] = [new Float64Array(channels), new Float64Array(channels)];
+    for (let block = 0; block < blocks; block++) {
+      for (let c = 0, i = block * channels; c < channels; c++, i++) {
+        totals[0][c] += sum[i];
+        totals[1][c] += sq[i];
+      }
+    }
+    return totals;
+  } finally {
+    arena.recycle(sum);
+    arena.recycle(sq);
+  }
 }
 
 /** Batch mean and biased variance per channel. */
 function moments(backend: OnnxBackend, xs: Float32Array, geo: Geometry): { mean: Float64Array; variance: Float64Array } {
   const { rows, channels } = geo;
   const center = xs.subarray(0, channels); // one sample per channel: a shift within a few std of the mean
-  let sums: [Float64Array, Float64Array];
   const arena = simdArena(backend, channels, xs);
-  if (arena !== undefined) {
-    const centerPtr = arena.scratch(SLOT.center, center);
-    const kernels = arena.batchNorm(channels);
-    sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) =>
-      kernels.channelSums(xs.byteOffset + first * channels * 4, centerPtr, sumPtr, sqPtr, count, channels));
-  } else {
+  let sums = arena && blockSums(backend, arena, geo, 'channelSums',
+    [xs.byteOffset, arena.scratch(SLOT.center, center), 0, 0, rows, channels], [0], [2, 3]);
+  if (sums === undefined) {
     sums = [new Float64Array(channels), new Float64Array(channels)];
     for (let i = 0; i < xs.length; i += channels) {
       for (let c = 0; c < channels; c++) {
@@ -112,8 +129,10 @@ function forward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs>
   const out = backend.output(x.shape);
   const arena = simdArena(backend, channels, xs, out);
   if (arena !== undefined) {
-    arena.batchNorm(channels).affine[attrs.relu ? 'relu' : 'plain'](
-      xs.byteOffset, arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), out.byteOffset, rows, channels);
+    backend.runRows({
+      kernel: attrs.relu ? 'affine.relu' : 'affine.plain', channels, rows, chunkRows: outputChunkRows(channels),
+      args: [xs.byteOffset, arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), out.byteOffset, rows, channels], rowArgs: [0, 3],
+    });
   } else {
     for (let i = 0; i < xs.length; i += channels) {
       for (let c = 0; c < channels; c++) {
@@ -143,15 +162,10 @@ function backward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs
   const out = backend.output(x.shape);
   const arena = simdArena(backend, channels, xs, dys, out);
 
-  let sums: [Float64Array, Float64Array];
-  if (arena !== undefined) {
-    const [aPtr, bPtr, centerPtr] = [arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), arena.scratch(SLOT.center, means)];
-    const gradientSums = arena.batchNorm(channels).gradientSums[mode];
-    sums = addBlockSums(arena, geo, (first, count, sumPtr, sqPtr) => {
-      const offset = first * channels * 4;
-      gradientSums(xs.byteOffset + offset, dys.byteOffset + offset, aPtr, bPtr, centerPtr, sumPtr, sqPtr, count, channels);
-    });
-  } else {
+  let sums = arena && blockSums(backend, arena, geo, `gradientSums.${mode}`,
+    [xs.byteOffset, dys.byteOffset, arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b), arena.scratch(SLOT.center, means), 0, 0, rows, channels],
+    [0, 1], [5, 6]);
+  if (sums === undefined) {
     sums = [new Float64Array(channels), new Float64Array(channels)];
     for (let i = 0; i < xs.length; i += channels) {
       for (let c = 0; c < channels; c++) {
@@ -173,9 +187,14 @@ function backward({ inputs, backend, attrs }: OnnxKernelArgs<BatchNormTrainAttrs
   }
 
   if (arena !== undefined) {
-    arena.batchNorm(channels).gradientInput[mode](
-      xs.byteOffset, dys.byteOffset, arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b),
-      arena.scratch(SLOT.k1, k1), arena.scratch(SLOT.k2, k2), arena.scratch(SLOT.k3, k3), out.byteOffset, rows, channels);
+    backend.runRows({
+      kernel: `gradientInput.${mode}`, channels, rows, chunkRows: outputChunkRows(channels),
+      args: [
+        xs.byteOffset, dys.byteOffset, arena.scratch(SLOT.a, a), arena.scratch(SLOT.b, b),
+        arena.scratch(SLOT.k1, k1), arena.scratch(SLOT.k2, k2), arena.scratch(SLOT.k3, k3), out.byteOffset, rows, channels,
+      ],
+      rowArgs: [0, 1, 7],
+    });
   } else {
     for (let i = 0; i < xs.length; i += channels) {
       for (let c = 0; c < channels; c++) {

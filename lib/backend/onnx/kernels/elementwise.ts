@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
+import type { RowJob } from '../parallel/row-threads';
 import { SCRATCH_SLOT_FLOATS } from '../simd/arena';
 import type { BinaryOp, SimdKernels } from '../simd/kernels';
 import { blockRepeat, sameShape } from './elementwise-loops';
@@ -50,6 +51,14 @@ function binaryLayout(aShape: number[], bShape: number[], outShape: number[]): L
   return geometry === undefined ? undefined : { kind: 'repeat', geometry, smallLeft: !aFull };
 }
 
+/** Floats per chunk of an element-wise row pass (what one thread claims at a time). */
+const ELEMENTWISE_CHUNK = 16384;
+
+/** A two-input SIMD kernel (a, b, out, n) over n floats as a row pass of rows of one float. */
+export function elementwiseJob(kernel: 'addRelu' | 'reluGrad' | `same.${BinaryOp}`, [a, b, out]: number[], n: number): RowJob {
+  return { kernel, channels: 1, rows: n, args: [a, b, out, n], rowArgs: [0, 1, 2], countArg: 3, chunkRows: ELEMENTWISE_CHUNK };
+}
+
 /** Runs shorter than this go to the block kernel: one WebAssembly call per run would cost more. */
 const MIN_SCALAR_RUN = 64;
 
@@ -64,7 +73,7 @@ function binarySimd(backend: OnnxBackend, op: BinaryOp, a: Float32Array, b: Floa
   if (out === undefined) return undefined;
   const k = arena.kernels;
   if (layout.kind === 'same') {
-    k.same[op](a.byteOffset, b.byteOffset, out.byteOffset, size);
+    backend.runRows(elementwiseJob(`same.${op}`, [a.byteOffset, b.byteOffset, out.byteOffset], size));
   } else {
     const [outer, repeat, inner] = layout.geometry;
     if (inner === 1 && repeat >= MIN_SCALAR_RUN) {

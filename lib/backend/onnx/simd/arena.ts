@@ -18,24 +18,17 @@ const SCRATCH_BYTES = 1 << 20;
 export const SCRATCH_SLOTS = 8;
 export const SCRATCH_SLOT_FLOATS = SCRATCH_BYTES / 4 / SCRATCH_SLOTS;
 
-export class WasmArena {
-  readonly memory: WasmMemory;
+/**
+ * The SIMD kernels compiled against one memory, with the batch-norm kernels compiled per channel
+ * count on first use. The arena holds one; the row thread (parallel/row-worker.ts) holds another
+ * over the same shared memory.
+ */
+export class CompiledKernels {
   readonly kernels: SimdKernels;
-  private top = SCRATCH_BYTES;
-  private readonly limit: number;
-  /** block start offsets (ascending: blocks are only ever cut from the top), sizes, live views */
-  private readonly starts: number[] = [];
-  private readonly sizes: number[] = [];
-  private readonly views: number[] = [];
-  private readonly free = new Map<number, number[]>();
   private readonly batchNormByChannels = new Map<number, BatchNormSimd>();
 
-  /** Throws where WebAssembly SIMD or a memory of `bytes` is unavailable. */
-  constructor(bytes: number) {
-    const pages = Math.min(65535, Math.ceil(bytes / PAGE_BYTES));
-    this.memory = new wasm.Memory({ initial: pages, maximum: pages });
-    this.limit = pages * PAGE_BYTES;
-    this.kernels = compileSimdKernels(this.memory);
+  constructor(readonly memory: WasmMemory) {
+    this.kernels = compileSimdKernels(memory);
   }
 
   /**
@@ -50,6 +43,38 @@ export class WasmArena {
       this.batchNormByChannels.set(channels, kernels);
     }
     return kernels;
+  }
+}
+
+export class WasmArena {
+  readonly memory: WasmMemory;
+  readonly compiled: CompiledKernels;
+  private top = SCRATCH_BYTES;
+  private readonly limit: number;
+  /** block start offsets (ascending: blocks are only ever cut from the top), sizes, live views */
+  private readonly starts: number[] = [];
+  private readonly sizes: number[] = [];
+  private readonly views: number[] = [];
+  private readonly free = new Map<number, number[]>();
+
+  /**
+   * Throws where WebAssembly SIMD or a memory of `bytes` is unavailable. `shared`: the memory is
+   * a SharedArrayBuffer, so that other threads can run kernels on the same tensors.
+   */
+  constructor(bytes: number, readonly shared = false) {
+    const pages = Math.min(65535, Math.ceil(bytes / PAGE_BYTES));
+    this.memory = new wasm.Memory({ initial: pages, maximum: pages, shared });
+    this.limit = pages * PAGE_BYTES;
+    this.compiled = new CompiledKernels(this.memory);
+  }
+
+  get kernels(): SimdKernels {
+    return this.compiled.kernels;
+  }
+
+  /** See CompiledKernels.batchNorm. */
+  batchNorm(channels: number): BatchNormSimd {
+    return this.compiled.batchNorm(channels);
   }
 
   /** Bytes handed out as blocks so far (free or not): stops growing once sizes repeat. */

@@ -188,6 +188,6 @@ export function compileBatchNormForChannels(memory: WasmMemory, channels: number
     channelSums(channels), affine(channels, false), affine(channels, true),
     gradientSums(channels, false), gradientSums(channels, true), gradientInput(channels, false), gradientInput(channels, true),
   ];
-  const instance = new wasm.Instance(new wasm.Module(encodeModule(functions)), { env: { memory } });
+  const instance = new wasm.Instance(new wasm.Module(encodeModule(functions, memory.buffer instanceof SharedArrayBuffer)), { env: { memory } });
   return batchNormExports((name) => instance.exports[name] as (...args: number[]) => void);
 }

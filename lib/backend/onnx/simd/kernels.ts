@@ -294,7 +294,7 @@ type Exported = (...args: number[]) => void;
 export function compileSimdKernels(memory: WasmMemory): SimdKernels {
   const functions: WasmFunction[] = [relu(), addRelu(), reluGrad(), step(), clip(), unary('neg'), unary('square'), fill(), ...batchNormFunctions(), ...layoutFunctions()];
   for (const kind of BINARY_OPS) functions.push(same(kind), scalar(kind, false), scalar(kind, true), block(kind, false), block(kind, true));
-  const instance = new wasm.Instance(new wasm.Module(encodeModule(functions)), { env: { memory } });
+  const instance = new wasm.Instance(new wasm.Module(encodeModule(functions, memory.buffer instanceof SharedArrayBuffer)), { env: { memory } });
   const fn = (name: string) => instance.exports[name] as Exported;
   const table = (suffix: string) => Object.fromEntries(BINARY_OPS.map((kind) => [kind, fn(`${kind}_${suffix}`)])) as Record<BinaryOp, Exported>;
   return {

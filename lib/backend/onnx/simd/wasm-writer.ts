@@ -145,8 +145,15 @@ export function rowLoop(r: number, rows: number, inner: number, row: number, pai
   ];
 }
 
-/** The module bytes: memory imported as env.memory, every function exported by name. */
-export function encodeModule(functions: WasmFunction[]): Uint8Array {
+/** The largest memory a 32-bit module can address, in 64 KiB pages. */
+export const MAX_PAGES = 65536;
+
+/**
+ * The module bytes: memory imported as env.memory, every function exported by name. A module for
+ * a shared memory must say so (limits flag 3, which also needs a maximum: the largest possible, so
+ * that any shared memory of the runtime can be imported).
+ */
+export function encodeModule(functions: WasmFunction[], sharedMemory = false): Uint8Array {
   const types = functions.map((f) => [0x60, ...vector(f.params.map((t) => [t])), ...vector([])]);
   const bodies = functions.map((f) => {
     const locals = vector(f.locals.map((t) => [1, t]));
@@ -156,7 +163,7 @@ export function encodeModule(functions: WasmFunction[]): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector(types)),
-    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])),
+    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, ...(sharedMemory ? [0x03, 0x00, ...leb(MAX_PAGES)] : [0x00, 0x00])]])),
     ...section(3, vector(functions.map((_, i) => leb(i)))),
     ...section(7, vector(functions.map((f, i) => [...name(f.name), 0x00, ...leb(i)]))),
     ...section(10, vector(bodies)),
