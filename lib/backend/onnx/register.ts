@@ -123,8 +123,9 @@ export interface OnnxBackendOptions {
   /** that thread's SIMD arena, MiB */
   backgroundArenaMegabytes: number;
   /**
-   * share batch norm's row passes with a row thread, in a SIMD arena of shared memory
-   * (parallel/row-threads.ts; default: see defaultRowThread)
+   * share batch norm's row passes and the large element-wise passes with a row thread, in a SIMD
+   * arena of shared memory (parallel/row-threads.ts; default: see defaultRowThread); only where
+   * ORT is reached through its C API
    */
   rowThread: boolean;
 }
@@ -173,7 +174,9 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
       } catch {
         // No NCHWc kernels in this build or on this CPU: convolutions take the plain ONNX route.
       }
-      const arena = makeArena(settings.arenaMegabytes, settings.rowThread);
+      // Through the binding, every shared array would be copied in and out of ORT: the row thread
+      // comes with the C API route only.
+      const arena = makeArena(settings.arenaMegabytes, settings.rowThread && runtime.calls === 'c-api');
       const pool = new BufferPool(arena, settings.poolMegabytes * 2 ** 20, settings.poisonBuffers);
       // The main thread's share of a chunked sum runs single-threaded, like each helper's.
       const chunks = new ChunkedSumRunner(loadOrtRuntime({ ...settings, threads: 1, wideThreads: 1 }), settings.helperThreads);
