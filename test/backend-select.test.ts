@@ -128,20 +128,16 @@ test('ORT threads per kernel: cores - 1 by default, every core for convolutions,
   assert.throws(() => defaultThreadCount({ CIFAR_SSL_ORT_THREADS: 'two' }), /give a whole number of at least 1/);
 });
 
-test('the background thread of the filter gradient: on with two convolution threads or more, CIFAR_SSL_BACKGROUND=0/1 when set, a clear error otherwise', async () => {
-  const { defaultBackgroundThread } = await import('../lib/backend/onnx/register');
-  assert.equal(defaultBackgroundThread({}, 2), true);
-  assert.equal(defaultBackgroundThread({}, 1), false);
-  assert.equal(defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: '0' }, 4), false);
-  assert.equal(defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: '1' }, 1), true);
-  assert.throws(() => defaultBackgroundThread({ CIFAR_SSL_BACKGROUND: 'off' }, 2), /CIFAR_SSL_BACKGROUND=off: give 0 .* or 1/);
-});
-
-test('the row thread of batch norm and element-wise passes: on with two convolution threads or more, CIFAR_SSL_ROW_THREAD=0/1 when set, a clear error otherwise', async () => {
-  const { defaultRowThread } = await import('../lib/backend/onnx/register');
-  assert.equal(defaultRowThread({}, 2), true);
-  assert.equal(defaultRowThread({}, 1), false);
-  assert.equal(defaultRowThread({ CIFAR_SSL_ROW_THREAD: '0' }, 4), false);
-  assert.equal(defaultRowThread({ CIFAR_SSL_ROW_THREAD: '1' }, 1), true);
-  assert.throws(() => defaultRowThread({ CIFAR_SSL_ROW_THREAD: 'yes' }, 2), /CIFAR_SSL_ROW_THREAD=yes: give 0 .* or 1/);
-});
+for (const [what, name, variable] of [
+  ['the background thread of the filter gradient', 'defaultBackgroundThread', 'CIFAR_SSL_BACKGROUND'],
+  ['the row thread of batch norm and element-wise passes', 'defaultRowThread', 'CIFAR_SSL_ROW_THREAD'],
+] as const) {
+  test(`${what}: on with two convolution threads or more, ${variable}=0/1 when set, a clear error otherwise`, async () => {
+    const setting = (await import('../lib/backend/onnx/register'))[name];
+    assert.equal(setting({}, 2), true);
+    assert.equal(setting({}, 1), false);
+    assert.equal(setting({ [variable]: '0' }, 4), false);
+    assert.equal(setting({ [variable]: '1' }, 1), true);
+    assert.throws(() => setting({ [variable]: 'off' }, 2), new RegExp(`${variable}=off: give 0 .* or 1`));
+  });
+}

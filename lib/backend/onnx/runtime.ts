@@ -57,9 +57,9 @@ interface CachedSession {
   outputs: Map<string, { type: ElemTypeName; dims: number[] | undefined }>;
 }
 
-/** A session of onnxruntime-node's binding. */
 const isShared = (data: OrtData): boolean => data.buffer instanceof SharedArrayBuffer;
 
+/** A session of onnxruntime-node's binding. */
 class BindingGraph implements CompiledGraph {
   constructor(private readonly native: NativeSession, private readonly Tensor: TensorConstructor) {}
 

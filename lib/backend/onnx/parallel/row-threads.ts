@@ -127,15 +127,40 @@ const MIN_SHARED_CHUNKS = 4;
 
 const mask = (indices: readonly number[] = []): number => indices.reduce((m, i) => m | (1 << i), 0);
 
-const countArgOf = (job: RowJob): number => job.countArg ?? job.args.length - 2;
+/** A job in the plain numbers runChunk takes, with its defaults filled in and checked. */
+interface Plan {
+  chunks: number;
+  blockRows: number;
+  rowMask: number;
+  slotMask: number;
+  countArg: number;
+}
+
+function plan(job: RowJob): Plan {
+  const blockRows = job.blockRows ?? job.chunkRows;
+  if (job.chunkRows % blockRows !== 0) throw new RangeError(`chunks of ${job.chunkRows} rows are not whole blocks of ${blockRows}`);
+  if (job.args.length > MAX_ARGS) throw new RangeError(`a row job takes at most ${MAX_ARGS} arguments`);
+  return {
+    chunks: Math.ceil(job.rows / job.chunkRows),
+    blockRows,
+    rowMask: mask(job.rowArgs),
+    slotMask: mask(job.slotArgs),
+    countArg: job.countArg ?? job.args.length - 2,
+  };
+}
+
+/** Runs chunk `chunk` of `job` (planned as `p`) on this thread. */
+const runPlannedChunk = (kernel: Kernel, chunk: number, job: RowJob, p: Plan): void =>
+  runChunk(kernel, chunk, job.channels, job.rows, job.chunkRows, p.blockRows, p.rowMask, p.slotMask, p.countArg, job.args);
 
 /** Runs every chunk of `job` on this thread. */
 export function runJobHere(compiled: CompiledKernels, job: RowJob): void {
-  const blockRows = job.blockRows ?? job.chunkRows;
+  runAllHere(compiled, job, plan(job));
+}
+
+function runAllHere(compiled: CompiledKernels, job: RowJob, p: Plan): void {
   const kernel = rowKernel(compiled, job.kernel, job.channels);
-  for (let chunk = 0; chunk * job.chunkRows < job.rows; chunk++) {
-    runChunk(kernel, chunk, job.channels, job.rows, job.chunkRows, blockRows, mask(job.rowArgs), mask(job.slotArgs), countArgOf(job), job.args);
-  }
+  for (let chunk = 0; chunk < p.chunks; chunk++) runPlannedChunk(kernel, chunk, job, p);
 }
 
 export class RowSplitter {
@@ -160,17 +185,13 @@ export class RowSplitter {
 
   /** Runs `job` on the main thread and, when it is ready and the job has several chunks, the row thread. */
   run(job: RowJob): void {
-    const blockRows = job.blockRows ?? job.chunkRows;
-    if (job.chunkRows % blockRows !== 0) throw new RangeError(`chunks of ${job.chunkRows} rows are not whole blocks of ${blockRows}`);
-    if (job.args.length > MAX_ARGS) throw new RangeError(`a row job takes at most ${MAX_ARGS} arguments`);
-    const chunks = Math.ceil(job.rows / job.chunkRows);
+    const p = plan(job);
+    const chunks = p.chunks;
     if (!this.enabled || chunks < MIN_SHARED_CHUNKS || chunks > CHUNK_MASK || !this.start()) {
-      runJobHere(this.arena.compiled, job);
+      runAllHere(this.arena.compiled, job, p);
       return;
     }
     const kernel = rowKernel(this.arena.compiled, job.kernel, job.channels);
-    const countArg = countArgOf(job);
-    const [rowMask, slotMask] = [mask(job.rowArgs), mask(job.slotArgs)];
     const flags = this.flags;
     this.job += 1;
     const tag = tagOf(this.job);
@@ -179,11 +200,11 @@ export class RowSplitter {
     flags[CHANNELS] = job.channels;
     flags[ROWS] = job.rows;
     flags[CHUNK_ROWS] = job.chunkRows;
-    flags[BLOCK_ROWS] = blockRows;
-    flags[ROW_ARGS] = rowMask;
-    flags[SLOT_ARGS] = slotMask;
+    flags[BLOCK_ROWS] = p.blockRows;
+    flags[ROW_ARGS] = p.rowMask;
+    flags[SLOT_ARGS] = p.slotMask;
     flags[ARG_COUNT] = job.args.length;
-    flags[COUNT_ARG] = countArg;
+    flags[COUNT_ARG] = p.countArg;
     job.args.forEach((arg, i) => { flags[ARGS + i] = arg; });
     Atomics.store(flags, CHUNKS_DONE, 0);
     Atomics.store(flags, NEXT, tag << TAG_SHIFT);
@@ -191,7 +212,7 @@ export class RowSplitter {
     Atomics.notify(flags, JOB);
     let mine = 0;
     for (let chunk = claimChunk(flags, tag, chunks); chunk >= 0; chunk = claimChunk(flags, tag, chunks)) {
-      runChunk(kernel, chunk, job.channels, job.rows, job.chunkRows, blockRows, rowMask, slotMask, countArg, job.args);
+      runPlannedChunk(kernel, chunk, job, p);
       mine += 1;
     }
     Atomics.add(flags, CHUNKS_DONE, mine);

@@ -6,7 +6,7 @@ import { workerData, type MessagePort } from 'worker_threads';
 import { CompiledKernels } from '../simd/arena';
 import type { WasmMemory } from '../simd/wasm-api';
 import {
-  ARG_COUNT, ARGS, BLOCK_ROWS, COUNT_ARG, CHANNELS, CHUNK_ROWS, CHUNKS_DONE, claimChunk, FAILED, JOB, KERNEL, NEXT, READY,
+  ARG_COUNT, ARGS, BLOCK_ROWS, COUNT_ARG, CHANNELS, CHUNK_ROWS, CHUNKS_DONE, claimChunk, FAILED, JOB, KERNEL, READY,
   ROW_ARGS, ROW_KERNELS, rowKernel, ROWS, runChunk, SLOT_ARGS, STOP, tagOf,
 } from './row-threads';
 
@@ -20,17 +20,17 @@ function serve(compiled: CompiledKernels): void {
     if (Atomics.load(flags, STOP) !== 0) return;
     seen = Atomics.load(flags, JOB);
     const tag = tagOf(seen);
-    const next = Atomics.load(flags, NEXT);
-    if (next < 0 || next >>> 16 !== tag) continue; // already over, or being rewritten
-    // Parameters read now belong to this job if a chunk of it can still be claimed below.
+    // Parameters read now belong to this job if a chunk of it can still be claimed below (if the
+    // job is over, or being rewritten, no claim succeeds and they are never used).
     const [channels, rows, chunkRows, blockRows] = [flags[CHANNELS], flags[ROWS], flags[CHUNK_ROWS], flags[BLOCK_ROWS]];
     const [rowMask, slotMask, countArg, kernelIndex] = [flags[ROW_ARGS], flags[SLOT_ARGS], flags[COUNT_ARG], flags[KERNEL]];
     const args = Array.from(flags.subarray(ARGS, ARGS + flags[ARG_COUNT]));
     const chunks = Math.ceil(rows / chunkRows);
-    const name = ROW_KERNELS[kernelIndex];
+    let kernel: ((...call: number[]) => void) | undefined;
     for (let chunk = claimChunk(flags, tag, chunks); chunk >= 0; chunk = claimChunk(flags, tag, chunks)) {
       try {
-        runChunk(rowKernel(compiled, name, channels), chunk, channels, rows, chunkRows, blockRows, rowMask, slotMask, countArg, args);
+        kernel ??= rowKernel(compiled, ROW_KERNELS[kernelIndex], channels);
+        runChunk(kernel, chunk, channels, rows, chunkRows, blockRows, rowMask, slotMask, countArg, args);
       } catch (error) {
         port.postMessage({ message: error instanceof Error ? error.message : String(error) });
         Atomics.store(flags, FAILED, 1);

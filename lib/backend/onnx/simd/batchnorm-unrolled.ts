@@ -11,8 +11,8 @@
  * in L1 between the groups of a block.
  */
 import { batchNormExports, type BatchNormSimd } from './batchnorm-kernels';
-import { wasm, type WasmMemory } from './wasm-api';
-import { encodeModule, forLoop, I32, op, V128, type ValType, type WasmFunction } from './wasm-writer';
+import { instantiate, type WasmMemory } from './wasm-api';
+import { forLoop, I32, op, V128, type ValType, type WasmFunction } from './wasm-writer';
 
 /** Vectors of 4 channels whose sums one group keeps in registers. */
 const GROUP_VECTORS = 4;
@@ -188,6 +188,6 @@ export function compileBatchNormForChannels(memory: WasmMemory, channels: number
     channelSums(channels), affine(channels, false), affine(channels, true),
     gradientSums(channels, false), gradientSums(channels, true), gradientInput(channels, false), gradientInput(channels, true),
   ];
-  const instance = new wasm.Instance(new wasm.Module(encodeModule(functions, memory.buffer instanceof SharedArrayBuffer)), { env: { memory } });
-  return batchNormExports((name) => instance.exports[name] as (...args: number[]) => void);
+  const exports = instantiate(functions, memory);
+  return batchNormExports((name) => exports[name] as (...args: number[]) => void);
 }

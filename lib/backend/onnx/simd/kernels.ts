@@ -5,10 +5,10 @@
  * and round), because float64 is wide enough for double rounding to be exact; squared difference
  * and the batch-norm affine map round once more and may differ in the last bit.
  */
-import { wasm, type WasmMemory } from './wasm-api';
+import { instantiate, type WasmMemory } from './wasm-api';
 import { batchNormExports, batchNormFunctions, type BatchNormSimd } from './batchnorm-kernels';
 import { layoutExports, layoutFunctions, type LayoutSimd } from './layout-kernels';
-import { address, encodeModule, F32, forLoop, I32, load, op, store, V128, vectorThenTail, type WasmFunction } from './wasm-writer';
+import { address, F32, forLoop, I32, load, op, store, V128, vectorThenTail, type WasmFunction } from './wasm-writer';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference';
 export const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'squaredDifference'];
@@ -294,8 +294,8 @@ type Exported = (...args: number[]) => void;
 export function compileSimdKernels(memory: WasmMemory): SimdKernels {
   const functions: WasmFunction[] = [relu(), addRelu(), reluGrad(), step(), clip(), unary('neg'), unary('square'), fill(), ...batchNormFunctions(), ...layoutFunctions()];
   for (const kind of BINARY_OPS) functions.push(same(kind), scalar(kind, false), scalar(kind, true), block(kind, false), block(kind, true));
-  const instance = new wasm.Instance(new wasm.Module(encodeModule(functions, memory.buffer instanceof SharedArrayBuffer)), { env: { memory } });
-  const fn = (name: string) => instance.exports[name] as Exported;
+  const exports = instantiate(functions, memory);
+  const fn = (name: string) => exports[name] as Exported;
   const table = (suffix: string) => Object.fromEntries(BINARY_OPS.map((kind) => [kind, fn(`${kind}_${suffix}`)])) as Record<BinaryOp, Exported>;
   return {
     same: table('same'),
