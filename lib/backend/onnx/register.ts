@@ -117,11 +117,10 @@ export interface OnnxBackendOptions {
   poisonBuffers: boolean;
   /**
    * compute filter gradients on a background thread while the main thread goes on with the
-   * backward pass (parallel/background.ts; default: see defaultBackgroundThread)
+   * backward pass, in place in a SIMD arena of shared memory (parallel/background.ts; default: see
+   * defaultBackgroundThread); only where ORT is reached through its C API
    */
   backgroundThread: boolean;
-  /** that thread's SIMD arena, MiB */
-  backgroundArenaMegabytes: number;
   /**
    * share batch norm's row passes and the large element-wise passes with a row thread, in a SIMD
    * arena of shared memory (parallel/row-threads.ts; default: see defaultRowThread); only where
@@ -157,7 +156,6 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
     stridedInputGradient: 'phase-by-phase',
     poisonBuffers: false,
     backgroundThread: defaultBackgroundThread(process.env, wideThreads),
-    backgroundArenaMegabytes: 1024,
     rowThread: defaultRowThread(process.env, wideThreads),
     ...options,
   };
@@ -174,15 +172,17 @@ export function registerOnnxBackendAs(name: string, options: Partial<OnnxBackend
       } catch {
         // No NCHWc kernels in this build or on this CPU: convolutions take the plain ONNX route.
       }
-      // Through the binding, every shared array would be copied in and out of ORT: the row thread
-      // comes with the C API route only.
-      const arena = makeArena(settings.arenaMegabytes, settings.rowThread && runtime.calls === 'c-api');
+      // The row and background threads work on the main thread's tensors in place, in an arena of
+      // shared memory; through the binding, every shared array would be copied in and out of ORT,
+      // so they come with the C API route only.
+      const arena = makeArena(settings.arenaMegabytes, (settings.rowThread || settings.backgroundThread) && runtime.calls === 'c-api');
       const pool = new BufferPool(arena, settings.poolMegabytes * 2 ** 20, settings.poisonBuffers);
       // The main thread's share of a chunked sum runs single-threaded, like each helper's.
       const chunks = new ChunkedSumRunner(loadOrtRuntime({ ...settings, threads: 1, wideThreads: 1 }), settings.helperThreads);
-      const background = settings.backgroundThread && block >= 4 && settings.filterGradient === 'convolution'
-        ? new BackgroundRunner(settings.backgroundArenaMegabytes) : undefined;
-      const rows = arena?.shared === true ? new RowSplitter(arena) : undefined;
+      const shared = arena?.shared === true ? arena : undefined;
+      const background = shared !== undefined && settings.backgroundThread && block >= 4 && settings.filterGradient === 'convolution'
+        ? new BackgroundRunner(shared) : undefined;
+      const rows = shared !== undefined && settings.rowThread ? new RowSplitter(shared) : undefined;
       return new OnnxBackend(runtime, block >= 4 ? block : 0, pool, chunks, settings.filterGradient, settings.stridedInputGradient, background, rows);
     },
     priority,

@@ -17,7 +17,7 @@ import type { OnnxBackend } from '../backend';
 import { batchConvInputSize, filterGradConvGraph, geometryKey, type ConvGeometry } from '../conv-graphs';
 import { roundUp } from '../layout';
 import type { OrtRuntime } from '../runtime';
-import type { WasmArena } from '../simd/arena';
+import type { KernelMemory } from '../simd/arena';
 
 /**
  * Whether this route handles `g` with NCHWc block `block`. Not for a filter smaller than its
@@ -31,7 +31,7 @@ export function filterGradByConvApplies(g: ConvGeometry, block: number): boolean
 }
 
 /** x [N, H, W, Ci] -> out [Ci, Np/B, Hp, Wp, B], zeros where no image or pixel is. */
-export function layoutImagesAsChannels(arena: WasmArena | undefined, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
+export function layoutImagesAsChannels(arena: KernelMemory | undefined, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
   const { batch, inHeight, inWidth, inChannels } = g;
   const [top, left] = g.pads;
   const padded = batchConvInputSize(g);
@@ -67,7 +67,7 @@ export function layoutImagesAsChannels(arena: WasmArena | undefined, x: Float32A
 }
 
 /** dy [N, Ho, Wo, Co] -> out [Cop/B, Np/B, Ho, Wo, B images, B channels], zeros where no image or channel is. */
-export function layoutImagesAsFilterInputs(arena: WasmArena | undefined, dy: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
+export function layoutImagesAsFilterInputs(arena: KernelMemory | undefined, dy: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
   const { batch, outHeight, outWidth, outChannels } = g;
   const pixels = outHeight * outWidth;
   const blocks = roundUp(batch, block) / block;
@@ -95,47 +95,50 @@ export function layoutImagesAsFilterInputs(arena: WasmArena | undefined, dy: Flo
   }
 }
 
-/** Where the layouts' scratch buffers come from (a BufferPool). */
-export interface ScratchBuffers {
-  take(length: number): Float32Array;
-  recycle(values: Float32Array): void;
+/** The layouts' buffers: x with the images as channels, dy as the filter (see computeFilterGradByConv). */
+export interface FilterGradScratch {
+  xb: Float32Array;
+  wb: Float32Array;
+}
+
+/** Floats of each scratch buffer of the filter gradient of `g` with NCHWc block `block`. */
+export function filterGradScratchLengths(g: ConvGeometry, block: number): { xb: number; wb: number } {
+  const batchPadded = roundUp(g.batch, block);
+  const padded = batchConvInputSize(g);
+  return {
+    xb: g.inChannels * batchPadded * padded.height * padded.width,
+    wb: roundUp(g.outChannels, block) * batchPadded * g.outHeight * g.outWidth,
+  };
 }
 
 /**
  * dw [kh, kw, Ci, Co] of the forward convolution `g` (see filterGradByConvApplies) from the
- * values of x and dy, written into `dw`. Free of tfjs, so that a background thread
- * (parallel/background-worker.ts) runs it too.
+ * values of x and dy, written into `dw`, with the layouts in `scratch` (of filterGradScratchLengths).
+ * Free of tfjs, so that the background thread (parallel/background-worker.ts) runs it too.
  */
 export function computeFilterGradByConv(
-  ort: OrtRuntime, arena: WasmArena | undefined, buffers: ScratchBuffers, g: ConvGeometry, block: number,
+  ort: OrtRuntime, arena: KernelMemory | undefined, { xb, wb }: FilterGradScratch, g: ConvGeometry, block: number,
   x: Float32Array, dy: Float32Array, dw: Float32Array,
 ): void {
   const { inChannels, outChannels, filterHeight, filterWidth, outHeight, outWidth } = g;
   const batchPadded = roundUp(g.batch, block);
   const padded = batchConvInputSize(g);
-  const xb = buffers.take(inChannels * batchPadded * padded.height * padded.width);
-  const wb = buffers.take(roundUp(outChannels, block) * batchPadded * outHeight * outWidth);
-  try {
-    layoutImagesAsChannels(arena, x, g, block, xb);
-    layoutImagesAsFilterInputs(arena, dy, g, block, wb);
-    const [y] = ort.run(
-      `conv-filter-grad-by-conv|${block}|${geometryKey(g)}`,
-      () => filterGradConvGraph(g, block, batchPadded),
-      [
-        { name: 'xb', data: xb, dims: [inChannels, batchPadded, padded.height, padded.width] },
-        { name: 'wb', data: wb, dims: [roundUp(outChannels, block), batchPadded, outHeight, outWidth] },
-      ],
-      ['y'],
-      true,
-    ) as Float32Array[];
-    // y [Ci, kh, kw, Co] -> dw [kh, kw, Ci, Co]
-    const taps = filterHeight * filterWidth;
-    for (let c = 0; c < inChannels; c++) {
-      for (let t = 0; t < taps; t++) dw.set(y.subarray((c * taps + t) * outChannels, (c * taps + t + 1) * outChannels), (t * inChannels + c) * outChannels);
-    }
-  } finally {
-    buffers.recycle(xb);
-    buffers.recycle(wb);
+  layoutImagesAsChannels(arena, x, g, block, xb);
+  layoutImagesAsFilterInputs(arena, dy, g, block, wb);
+  const [y] = ort.run(
+    `conv-filter-grad-by-conv|${block}|${geometryKey(g)}`,
+    () => filterGradConvGraph(g, block, batchPadded),
+    [
+      { name: 'xb', data: xb, dims: [inChannels, batchPadded, padded.height, padded.width] },
+      { name: 'wb', data: wb, dims: [roundUp(outChannels, block), batchPadded, outHeight, outWidth] },
+    ],
+    ['y'],
+    true,
+  ) as Float32Array[];
+  // y [Ci, kh, kw, Co] -> dw [kh, kw, Ci, Co]
+  const taps = filterHeight * filterWidth;
+  for (let c = 0; c < inChannels; c++) {
+    for (let t = 0; t < taps; t++) dw.set(y.subarray((c * taps + t) * outChannels, (c * taps + t + 1) * outChannels), (t * inChannels + c) * outChannels);
   }
 }
 
@@ -147,8 +150,16 @@ export function filterGradByConv(backend: OnnxBackend, g: ConvGeometry, x: tf.Te
   const shape = [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
   const dw = backend.output(shape);
   const [xs, dys] = [backend.float32(x), backend.float32(dy)];
-  if (backend.background?.filterGradByConv(g, backend.nchwcBlock, xs, dys, dw) !== true) {
-    computeFilterGradByConv(backend.ort, backend.arena, backend.pool, g, backend.nchwcBlock, xs, dys, dw);
+  const block = backend.nchwcBlock;
+  if (backend.background?.filterGradByConv(g, block, xs, dys, dw) !== true) {
+    const lengths = filterGradScratchLengths(g, block);
+    const scratch = { xb: backend.pool.take(lengths.xb), wb: backend.pool.take(lengths.wb) };
+    try {
+      computeFilterGradByConv(backend.ort, backend.arena, scratch, g, block, xs, dys, dw);
+    } finally {
+      backend.pool.recycle(scratch.xb);
+      backend.pool.recycle(scratch.wb);
+    }
   }
   return backend.makeTensorInfo(shape, 'float32', dw);
 }

@@ -1,35 +1,23 @@
 /**
  * The background thread of BackgroundRunner (background.ts): loads ONNX Runtime (one intra-op
- * thread: the main thread's kernels use the other cores) and a SIMD arena of its own, then runs
- * the jobs in the order they were submitted.
+ * thread: the main thread's kernels use the other cores) and compiles the SIMD kernels over the
+ * main thread's shared arena, then runs the jobs in the order they were submitted, in place.
  */
 import { receiveMessageOnPort, workerData } from 'worker_threads';
-import { BufferPool } from '../buffer-pool';
 import { computeFilterGradByConv } from '../kernels/filter-grad-by-conv';
 import { loadOrtRuntime, type OrtRuntime } from '../runtime';
-import { WasmArena } from '../simd/arena';
+import { ArenaView } from '../simd/arena';
 import { DONE, READY, STOP, SUBMITTED, type BackgroundStart, type FilterGradJob, type FromBackground } from './background';
 
-const { control, port, arenaMegabytes } = workerData as BackgroundStart;
+const { control, port, memory } = workerData as BackgroundStart;
 const flags = new Int32Array(control);
 
-function run(runtime: OrtRuntime, pool: BufferPool, job: FilterGradJob): void {
-  // x and dy into this thread's own memory: the SIMD layouts need them in the arena, and ORT
-  // takes no shared memory.
-  const x = pool.take(job.xLength);
-  const dy = pool.take(job.dyLength);
-  try {
-    x.set(new Float32Array(job.buffer, 0, job.xLength));
-    dy.set(new Float32Array(job.buffer, 4 * job.xLength, job.dyLength));
-    const dw = new Float32Array(job.buffer, 4 * (job.xLength + job.dyLength), job.dwLength);
-    computeFilterGradByConv(runtime, pool.arena, pool, job.g, job.block, x, dy, dw);
-  } finally {
-    pool.recycle(x);
-    pool.recycle(dy);
-  }
+function run(runtime: OrtRuntime, arena: ArenaView, job: FilterGradJob): void {
+  const at = ({ offset, length }: { offset: number; length: number }) => arena.floats(offset, length);
+  computeFilterGradByConv(runtime, arena, { xb: at(job.xb), wb: at(job.wb) }, job.g, job.block, at(job.x), at(job.dy), at(job.dw));
 }
 
-function serve(runtime: OrtRuntime, pool: BufferPool): void {
+function serve(runtime: OrtRuntime, arena: ArenaView): void {
   let processed = 0;
   const queue: FilterGradJob[] = [];
   for (;;) {
@@ -41,7 +29,7 @@ function serve(runtime: OrtRuntime, pool: BufferPool): void {
     }
     for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
       try {
-        run(runtime, pool, job);
+        run(runtime, arena, job);
       } catch (error) {
         const message: FromBackground = { kind: 'error', id: job.id, message: error instanceof Error ? error.message : String(error) };
         port.postMessage(message);
@@ -54,26 +42,21 @@ function serve(runtime: OrtRuntime, pool: BufferPool): void {
 }
 
 let runtime: OrtRuntime | undefined;
-let pool: BufferPool | undefined;
+let arena: ArenaView | undefined;
 try {
-  // Through the binding: the C API route serves the main thread, whose outputs are the large ones.
-  runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false }, 'binding');
-  let arena: WasmArena | undefined;
-  try {
-    arena = arenaMegabytes > 0 ? new WasmArena(arenaMegabytes * 2 ** 20) : undefined;
-  } catch {
-    arena = undefined; // no WebAssembly SIMD or address space: the layouts' plain loops
-  }
-  pool = new BufferPool(arena, 256 * 2 ** 20);
+  // ORT's C API reads and writes the shared arena in place (through the binding, shared arrays
+  // would be copied in and out).
+  runtime = loadOrtRuntime({ threads: 1, wideThreads: 1, spinning: false });
+  arena = new ArenaView(memory);
 } catch (error) {
   const message: FromBackground = { kind: 'error', id: 0, message: error instanceof Error ? error.message : String(error) };
   port.postMessage(message);
   Atomics.store(flags, READY, -1);
   Atomics.notify(flags, READY);
 }
-if (runtime !== undefined && pool !== undefined) {
+if (runtime !== undefined && arena !== undefined) {
   Atomics.store(flags, READY, 1);
   Atomics.notify(flags, READY);
-  serve(runtime, pool);
+  serve(runtime, arena);
   runtime.dispose();
 }

@@ -5,11 +5,17 @@
  * Why: the main thread runs batch norm, element-wise passes, layouts and tfjs itself on one core,
  * and ONNX Runtime's second thread joins it only inside convolutions, so half of a 2-core machine
  * idles for much of a step. A filter gradient dw is read by nothing until the optimizer applies
- * it at the end of the step, so it need not be ready when its kernel returns: the kernel copies x
- * and dy into shared memory, hands the job to this thread and returns a tensor whose values
- * arrive later. The first read of those values (OnnxBackend wraps its tensor storage for this)
- * waits for the job and copies dw in. The background thread runs the same layouts and the same
- * ORT convolution as the main thread would (computeFilterGradByConv), so the values are the same.
+ * it at the end of the step, so it need not be ready when its kernel returns: the kernel hands
+ * the job to this thread and returns a tensor whose values arrive later. The first read of those
+ * values (OnnxBackend wraps its tensor storage for this) waits for the job. The background thread
+ * runs the same layouts and the same ORT convolution as the main thread would
+ * (computeFilterGradByConv), so the values are the same.
+ *
+ * In place: x, dy, the layouts' scratch buffers and dw all lie in the main thread's SIMD arena,
+ * a shared memory the thread compiles its own kernels over. The main thread takes the scratch
+ * blocks and holds x and dy (so that no tensor reuses their blocks) until the job is settled;
+ * nothing is copied. (Copying x and dy over, as an earlier version did, cost the main thread
+ * about 7 % of a step: `npm run bench:background`.)
  *
  * How: jobs are posted on a MessagePort in order and counted in a shared control block; the
  * thread runs them in order and publishes the number of the last one done, which the main thread
@@ -17,6 +23,9 @@
  */
 import { receiveMessageOnPort, type MessagePort, type Worker } from 'worker_threads';
 import type { ConvGeometry } from '../conv-graphs';
+import { filterGradScratchLengths } from '../kernels/filter-grad-by-conv';
+import type { WasmArena } from '../simd/arena';
+import type { WasmMemory } from '../simd/wasm-api';
 import { START_TIMEOUT_MS, startWorker, waitUntilStarted } from './start-worker';
 
 /** Int32 slots of the control block. */
@@ -33,19 +42,27 @@ const JOB_TIMEOUT_MS = 600_000;
 export interface BackgroundStart {
   control: SharedArrayBuffer;
   port: MessagePort;
-  arenaMegabytes: number;
+  /** the main thread's SIMD arena */
+  memory: WasmMemory;
 }
 
-/** A filter gradient: x, dy and room for dw, one after another in `buffer`. */
+/** An array in the arena: byte offset and length in floats. */
+export interface ArenaSpan {
+  offset: number;
+  length: number;
+}
+
+/** A filter gradient of x and dy into dw, with the layouts in xb and wb, all in the arena. */
 export interface FilterGradJob {
   kind: 'filter-grad-by-conv';
   id: number;
   g: ConvGeometry;
   block: number;
-  buffer: SharedArrayBuffer;
-  xLength: number;
-  dyLength: number;
-  dwLength: number;
+  x: ArenaSpan;
+  dy: ArenaSpan;
+  xb: ArenaSpan;
+  wb: ArenaSpan;
+  dw: ArenaSpan;
 }
 
 /** Messages from the thread. */
@@ -53,10 +70,12 @@ export type FromBackground = { kind: 'error'; id: number; message: string };
 
 interface PendingJob {
   id: number;
-  buffer: SharedArrayBuffer;
-  /** where dw is in the buffer, floats */
-  offset: number;
+  /** blocks held for the job: x and dy (released), the scratch buffers (recycled) */
+  held: Float32Array[];
+  scratch: Float32Array[];
 }
+
+const span = (values: Float32Array): ArenaSpan => ({ offset: values.byteOffset, length: values.length });
 
 export class BackgroundRunner {
   private readonly control = new SharedArrayBuffer(4 * 4);
@@ -66,15 +85,15 @@ export class BackgroundRunner {
   private submitted = 0;
   /** tensor values still to arrive, by the array the tensor holds */
   private readonly pending = new Map<Float32Array, PendingJob>();
-  /** shared buffers of finished jobs, by byte length, for the next jobs of that size */
-  private readonly spare = new Map<number, SharedArrayBuffer[]>();
   private readonly failures = new Map<number, string>();
   /** why the thread could not start, once it failed to */
   failure: string | undefined;
   /** false: hand no new jobs over (bench/paired-steps.ts switches it step by step) */
   enabled = true;
 
-  constructor(private readonly arenaMegabytes: number) {}
+  constructor(private readonly arena: WasmArena) {
+    if (!arena.shared) throw new Error('the background thread needs a shared SIMD arena');
+  }
 
   /** Whether the thread is computing a job right now. */
   get working(): boolean {
@@ -92,40 +111,49 @@ export class BackgroundRunner {
   }
 
   /**
-   * Hands the filter gradient of `g` (see computeFilterGradByConv) to the thread; its values go
-   * into `dw` when settle(dw) is called. False when the thread is unavailable or busy: the caller
-   * computes it.
+   * Hands the filter gradient of `g` (see computeFilterGradByConv) to the thread; its values are
+   * in `dw` once settle(dw) has been called. False when the thread is unavailable or busy, or an
+   * array is not in the arena (or the arena has no room for the layouts): the caller computes it.
    */
   filterGradByConv(g: ConvGeometry, block: number, x: Float32Array, dy: Float32Array, dw: Float32Array): boolean {
     if (!this.enabled) return false;
+    const arena = this.arena;
+    if (!arena.contains(x) || !arena.contains(dy) || !arena.contains(dw)) return false;
     const thread = this.start();
     // Only to an idle thread: the layers come in the backward pass's order, the largest last,
     // and a queue would leave the main thread waiting for it at the end of the step. A job the
-    // thread cannot take now runs on the main thread, which then shares the work out by itself.
+    // thread cannot take now runs on the main thread.
     if (thread === undefined || this.working) return false;
-    const buffer = this.sharedBuffer(4 * (x.length + dy.length + dw.length));
-    new Float32Array(buffer, 0, x.length).set(x);
-    new Float32Array(buffer, 4 * x.length, dy.length).set(dy);
+    const lengths = filterGradScratchLengths(g, block);
+    const xb = arena.take(lengths.xb);
+    const wb = arena.take(lengths.wb);
+    if (xb === undefined || wb === undefined) {
+      for (const values of [xb, wb]) if (values !== undefined) arena.recycle(values);
+      return false;
+    }
+    arena.retain(x);
+    arena.retain(dy);
     const id = ++this.submitted;
-    const job: FilterGradJob = { kind: 'filter-grad-by-conv', id, g, block, buffer, xLength: x.length, dyLength: dy.length, dwLength: dw.length };
+    const job: FilterGradJob = { kind: 'filter-grad-by-conv', id, g, block, x: span(x), dy: span(dy), xb: span(xb), wb: span(wb), dw: span(dw) };
     thread.port.postMessage(job);
     Atomics.store(this.flags, SUBMITTED, id);
     Atomics.notify(this.flags, SUBMITTED);
-    this.pending.set(dw, { id, buffer, offset: x.length + dy.length });
+    this.pending.set(dw, { id, held: [x, dy], scratch: [xb, wb] });
     return true;
   }
 
-  /** If `values` are still to arrive, waits for them and copies them in. */
+  /** If `values` are still to arrive, waits for them. */
   settle(values: unknown): void {
     const job = values instanceof Float32Array ? this.pending.get(values) : undefined;
     if (job === undefined) return;
     this.pending.delete(values as Float32Array);
-    this.waitFor(job.id);
+    try {
+      this.waitFor(job.id);
+    } finally {
+      for (const held of job.held) this.arena.release(held);
+      for (const scratch of job.scratch) this.arena.recycle(scratch);
+    }
     const failure = this.failures.get(job.id);
-    if (failure === undefined) (values as Float32Array).set(new Float32Array(job.buffer, 4 * job.offset, (values as Float32Array).length));
-    const list = this.spare.get(job.buffer.byteLength) ?? [];
-    list.push(job.buffer);
-    this.spare.set(job.buffer.byteLength, list);
     if (failure !== undefined) {
       this.failures.delete(job.id);
       throw new Error(`onnx backend: the background filter gradient failed: ${failure}`);
@@ -156,17 +184,13 @@ export class BackgroundRunner {
     }
   }
 
-  private sharedBuffer(bytes: number): SharedArrayBuffer {
-    return this.spare.get(bytes)?.pop() ?? new SharedArrayBuffer(bytes);
-  }
-
   /** Starts the thread on first use; on failure, says why once and stays without it. */
   private start(): { worker: Worker; port: MessagePort } | undefined {
     if (this.started) return this.thread;
     this.started = true;
     let worker: Worker | undefined;
     try {
-      const start: Omit<BackgroundStart, 'port'> = { control: this.control, arenaMegabytes: this.arenaMegabytes };
+      const start: Omit<BackgroundStart, 'port'> = { control: this.control, memory: this.arena.memory };
       const thread = startWorker('background-worker.ts', start, 'the background thread');
       worker = thread.worker;
       waitUntilStarted(this.flags, READY, thread.port, Date.now() + START_TIMEOUT_MS);

@@ -46,7 +46,43 @@ export class CompiledKernels {
   }
 }
 
-export class WasmArena {
+/** What a kernel needs of an arena: the SIMD kernels and whether an array lies in their memory. */
+export interface KernelMemory {
+  readonly kernels: SimdKernels;
+  contains(values: unknown): values is Float32Array;
+}
+
+/**
+ * Another thread's view of a shared arena (parallel/background-worker.ts): its own compilation of
+ * the kernels over the same memory, and arrays at offsets the arena's owner hands it. It
+ * allocates nothing: every block it works in was taken by the owner.
+ */
+export class ArenaView implements KernelMemory {
+  readonly compiled: CompiledKernels;
+
+  constructor(readonly memory: WasmMemory) {
+    this.compiled = new CompiledKernels(memory);
+  }
+
+  get kernels(): SimdKernels {
+    return this.compiled.kernels;
+  }
+
+  /** The `length` floats at byte `offset`. */
+  floats(offset: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, offset, length);
+  }
+
+  contains(values: unknown): values is Float32Array {
+    return inMemory(values, this.memory);
+  }
+}
+
+function inMemory(values: unknown, memory: WasmMemory): values is Float32Array {
+  return values instanceof Float32Array && values.buffer === memory.buffer && values.byteOffset >= SCRATCH_BYTES;
+}
+
+export class WasmArena implements KernelMemory {
   readonly memory: WasmMemory;
   readonly compiled: CompiledKernels;
   private top = SCRATCH_BYTES;
@@ -92,7 +128,7 @@ export class WasmArena {
 
   /** Whether `values` lies in this arena. */
   contains(values: unknown): values is Float32Array {
-    return values instanceof Float32Array && values.buffer === this.memory.buffer && values.byteOffset >= SCRATCH_BYTES;
+    return inMemory(values, this.memory);
   }
 
   /** A tensor now views (part of) the block under `values`. */
