@@ -9,8 +9,13 @@
  * Where page faults are slow (as on this project's virtual machines), glibc handing large
  * freed blocks back to the OS between calls adds them to every call, which the training loop does
  * not pay; `MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296` keeps them out.
+ * The onnx backend's background thread is switched off here: it would take a filter gradient
+ * over, return at once and leave the work out of the time.
+ *
+ * bench/pytorch-layers.py times the same convolutions in PyTorch, in the same format.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { OnnxBackend } from '../lib/backend/onnx/backend';
 import { selectBackend } from '../lib/backend/select';
 import { getPreset } from '../lib/config/presets';
 import type { BackendName } from '../lib/config/types';
@@ -60,9 +65,11 @@ async function main(): Promise<void> {
   const batch = Number(args.get('--batch') ?? 256);
   const repeats = Number(args.get('--repeats') ?? 9);
   await selectBackend(backend);
+  const background = (tf.backend() as Partial<OnnxBackend>).background;
+  if (background !== undefined) background.enabled = false;
   const { width, blocksPerStage } = preset.pretrain.encoder;
   console.log(`${preset.name} encoder (width ${width}, blocks ${blocksPerStage.join('-')}), batch ${batch}, backend ${tf.getBackend()}`);
-  let total = 0;
+  const totals = { forward: 0, inputGrad: 0, filterGrad: 0 };
   for (const { x: xShape, filter: wShape, stride } of resnetLayers(width, blocksPerStage, batch)) {
     const pad = (wShape[0] - 1) / 2;
     const x = tf.randomNormal(xShape) as tf.Tensor4D;
@@ -76,10 +83,13 @@ async function main(): Promise<void> {
       tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: wShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
     const rate = (ms: number) => `${ms.toFixed(1).padStart(6)} ms ${(gflop / ms * 1000).toFixed(0).padStart(4)} GF/s`;
     console.log(`x ${xShape.join('x').padEnd(13)} w ${wShape.join('x').padEnd(9)} s${stride}: forward ${rate(forward)} | input grad ${rate(inputGrad)} | filter grad ${rate(filterGrad)}`);
-    total += forward + inputGrad + filterGrad;
+    totals.forward += forward;
+    totals.inputGrad += inputGrad;
+    totals.filterGrad += filterGrad;
     tf.dispose([x, w, y, dy]);
   }
-  console.log(`sum over the distinct layers: ${total.toFixed(0)} ms`);
+  const total = totals.forward + totals.inputGrad + totals.filterGrad;
+  console.log(`sum over the distinct layers: ${total.toFixed(1)} ms (forward ${totals.forward.toFixed(1)}, input grad ${totals.inputGrad.toFixed(1)}, filter grad ${totals.filterGrad.toFixed(1)})`);
 }
 
 main().catch((error: unknown) => {
