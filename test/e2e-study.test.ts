@@ -43,9 +43,15 @@ describe('the study end to end on the smoke preset', () => {
     const text = fs.readFileSync(readme, 'utf8');
     assert.match(text, /### Results: preset `smoke`[\s\S]*<!-- results:end -->\nfooter\n$/);
 
+    const embeddings = path.join(out, 'results', 'smoke', 'embeddings.json');
+    const firstEmbeddings = fs.readFileSync(embeddings, 'utf8');
+
     const second = spawnSync(process.execPath, [...args, '--no-png'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /already recorded, skipped/);
     assert.doesNotMatch(second.stdout, /starting epoch 1/);
+    // No probe ran, so no feature cache was extracted: the projection's features came from the
+    // embedding rows alone, and are the ones the first run took from its caches.
+    assert.equal(fs.readFileSync(embeddings, 'utf8'), firstEmbeddings, 'the embeddings differ from the first run');
   });
 });

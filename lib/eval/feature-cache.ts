@@ -2,7 +2,8 @@ import type { Encoder } from '../models/types';
 import type { DataContext } from '../train/data-context';
 import { extractFeatures } from './features';
 
-const FEATURE_BATCH = 256;
+/** Images per forward pass of a feature extraction. */
+export const FEATURE_BATCH = 256;
 
 /**
  * Frozen-encoder features of every image a probe can touch, extracted once (inference mode, no

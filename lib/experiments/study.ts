@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { configHash } from '../config/hash';
 import type { StudyPreset } from '../config/presets';
 import type { PretrainConfig, SupervisedConfig } from '../config/types';
-import { type FeatureCache, computeFeatureCache, gatherFeatures } from '../eval/feature-cache';
+import { type FeatureCache, computeFeatureCache, FEATURE_BATCH, gatherFeatures } from '../eval/feature-cache';
+import { extractFeatures } from '../eval/features';
 import { makeEncoder } from '../models/make-encoder';
 import type { Encoder } from '../models/types';
 import type { LoopHooks } from '../train/loop';
@@ -201,9 +202,9 @@ export function createStudy(options: StudyOptions): Study {
   };
 
   /** Features of a frozen encoder, extracted on first use and shared by its probes. */
-  const lazyFeatures = (encoderFactory: () => Encoder): (() => FeatureCache) => {
+  const lazyFeatures = (encoderFactory: () => Encoder): LazyFeatures => {
     let cache: FeatureCache | null = null;
-    return () => {
+    const features = () => {
       if (!cache) {
         const encoder = encoderFactory();
         cache = computeFeatureCache(encoder, data);
@@ -211,6 +212,7 @@ export function createStudy(options: StudyOptions): Study {
       }
       return cache;
     };
+    return Object.assign(features, { encoder: encoderFactory, extracted: () => cache });
   };
   const loadEncoder = (dir: string) => () => initialEncoder({ ...preset.probe, init: dir }, new Rng(0));
   const sslFeatures = lazyFeatures(loadEncoder(encoderDir));
@@ -279,8 +281,8 @@ export function createStudy(options: StudyOptions): Study {
 
   const finish = (): void => {
   writeEmbeddings(path.join(resultsDir, 'embeddings.json'), data, [
-    { title: 'SimCLR encoder', cache: sslFeatures() },
-    { title: 'random encoder', cache: randomFeatures() },
+    { title: 'SimCLR encoder', features: sslFeatures },
+    { title: 'random encoder', features: randomFeatures },
   ]);
   writeStudyMeta(true);
   };
@@ -298,7 +300,16 @@ export interface StoredEmbeddings {
   panels: Array<{ title: string; dim: number; features: string }>;
 }
 
-function writeEmbeddings(file: string, data: RunContext['data'], panels: Array<{ title: string; cache: FeatureCache }>): void {
+/** A frozen encoder's feature cache, extracted on its first call; `extracted` peeks without extracting. */
+type LazyFeatures = (() => FeatureCache) & { encoder: () => Encoder; extracted: () => FeatureCache | null };
+
+/**
+ * The test features of the embedding rows of each panel: from its feature cache where the probes
+ * already extracted it, else from its encoder for those rows alone (a notebook that only writes
+ * the figure's data would otherwise extract every training and test image, minutes on a CPU, to
+ * keep a thousand).
+ */
+function writeEmbeddings(file: string, data: RunContext['data'], panels: Array<{ title: string; features: LazyFeatures }>): void {
   const { test } = data.dataset;
   const perClass = new Map<number, number>();
   const rows = [...data.splits.test].filter((row) => {
@@ -309,9 +320,21 @@ function writeEmbeddings(file: string, data: RunContext['data'], panels: Array<{
   const stored: StoredEmbeddings = {
     rows,
     labels: rows.map((row) => test.labels[row]),
-    panels: panels.map(({ title, cache }) => {
-      const features = gatherFeatures(cache.test, cache.dim, rows);
-      return { title, dim: cache.dim, features: Buffer.from(features.buffer, features.byteOffset, features.byteLength).toString('base64') };
+    panels: panels.map(({ title, features: lazy }) => {
+      const cache = lazy.extracted();
+      let extracted: { features: Float32Array; dim: number };
+      if (cache) {
+        extracted = { features: gatherFeatures(cache.test, cache.dim, rows), dim: cache.dim };
+      } else {
+        const encoder = lazy.encoder();
+        try {
+          extracted = extractFeatures(encoder, test, Int32Array.from(rows), FEATURE_BATCH);
+        } finally {
+          encoder.dispose();
+        }
+      }
+      const { features, dim } = extracted;
+      return { title, dim, features: Buffer.from(features.buffer, features.byteOffset, features.byteLength).toString('base64') };
     }),
   };
   writeJsonAtomic(file, stored);
