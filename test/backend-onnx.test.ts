@@ -426,6 +426,41 @@ test('filter gradients from the background thread are the main thread\'s bit for
   });
 });
 
+test('the background thread\'s x and dy are held until its filter gradient is read: blocks freed meanwhile are not handed out again', { skip }, async (t) => {
+  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
+  await tf.setBackend('onnx');
+  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
+  if (backend.ort.calls !== 'c-api' || backend.background === undefined) {
+    t.skip(`no background thread without ONNX Runtime's C API: ${backend.ort.cApiUnavailable ?? ''}`);
+    return;
+  }
+  const background = backend.background;
+  const [x, dy] = randomInputs(23, [[64, 32, 32, 16], [64, 32, 32, 16]]);
+  const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 16] } as unknown as tf.NamedAttrMap;
+  const filterGrad = (a: tf.Tensor, b: tf.Tensor) => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: a, dy: b }, attrs) as tf.Tensor;
+  await tf.setBackend(NO_BACKGROUND);
+  const expected = tf.tidy(() => filterGrad(tf.tensor(x.values, x.shape), tf.tensor(dy.values, dy.shape)).dataSync() as Float32Array);
+  await tf.setBackend('onnx');
+  // Run until a job went to the thread (it starts on first use, and takes jobs only when idle).
+  let actual: Float32Array | undefined;
+  for (let tries = 0; actual === undefined && tries < 50; tries++) {
+    const before = background.jobsSubmitted;
+    const [xs, dys] = [tf.tensor(x.values, x.shape), tf.tensor(dy.values, dy.shape)];
+    const dw = filterGrad(xs, dys);
+    const handedOver = background.jobsSubmitted > before;
+    // Free x and dy at once and take tensors of their size: without the holds these would get
+    // their blocks and overwrite them while the thread still reads them.
+    tf.dispose([xs, dys]);
+    const fillers = [tf.fill(x.shape, 7), tf.fill(dy.shape, -3)];
+    const values = dw.dataSync() as Float32Array;
+    tf.dispose([dw, ...fillers]);
+    if (handedOver) actual = values;
+  }
+  assert.ok(actual !== undefined, 'no filter gradient went to the background thread');
+  assert.deepEqual(new Uint32Array(actual.buffer, actual.byteOffset, actual.length), new Uint32Array(expected.buffer, expected.byteOffset, expected.length));
+  assert.ok(expected.some((v) => v !== 0) && !expected.some(Number.isNaN), 'degenerate filter gradient');
+});
+
 test('batch norm\'s row passes shared with the row thread are the main thread\'s alone bit for bit', { skip }, async (t) => {
   const { OnnxBackend } = await import('../lib/backend/onnx/backend');
   await tf.setBackend(ROW_THREAD);

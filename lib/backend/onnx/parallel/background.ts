@@ -147,12 +147,10 @@ export class BackgroundRunner {
     const job = values instanceof Float32Array ? this.pending.get(values) : undefined;
     if (job === undefined) return;
     this.pending.delete(values as Float32Array);
-    try {
-      this.waitFor(job.id);
-    } finally {
-      for (const held of job.held) this.arena.release(held);
-      for (const scratch of job.scratch) this.arena.recycle(scratch);
-    }
+    // Not on a timeout: a thread still running the job would write into blocks handed out again.
+    this.waitFor(job.id);
+    for (const held of job.held) this.arena.release(held);
+    for (const scratch of job.scratch) this.arena.recycle(scratch);
     const failure = this.failures.get(job.id);
     if (failure !== undefined) {
       this.failures.delete(job.id);
