@@ -7,7 +7,7 @@
  * WebAssembly memory (the plain JavaScript loops). Skipped when onnxruntime-node cannot load.
  */
 import * as assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormTrain, hasFusedBatchNorm } from '../lib/backend/fused-batch-norm';
 import type { ConvGeometry } from '../lib/backend/onnx/conv-graphs';
@@ -41,6 +41,16 @@ const skip = onnxUnavailableReason(() => {
   registerOnnxBackendAs(ROW_THREAD, { threads: 2, rowThread: true, poisonBuffers: true });
   registerOnnxBackendAs(NO_ROW_THREAD, { threads: 2, rowThread: false, poisonBuffers: true });
 });
+
+/**
+ * Skips `t` where ORT is not reached through its C API: there the arena is not shared memory, so
+ * the backend has neither a row thread nor a background thread. Returns whether it skipped.
+ */
+function skippedWithoutCApi(t: TestContext, ort: { calls: string; cApiUnavailable?: string }, what: string): boolean {
+  if (ort.calls === 'c-api') return false;
+  t.skip(`no ${what} without ONNX Runtime's C API: ${ort.cApiUnavailable ?? ''}`);
+  return true;
+}
 
 interface Input {
   shape: number[];
@@ -385,10 +395,7 @@ test('filter gradients from the background thread are the main thread\'s bit for
   const { OnnxBackend } = await import('../lib/backend/onnx/backend');
   await tf.setBackend('onnx');
   const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
-  if (backend.ort.calls !== 'c-api') {
-    t.skip(`no background thread without ONNX Runtime's C API: ${backend.ort.cApiUnavailable ?? ''}`);
-    return;
-  }
+  if (skippedWithoutCApi(t, backend.ort, 'background thread')) return;
   const background = backend.background;
   assert.ok(background !== undefined, 'the 2-thread onnx backend has a background thread');
   // Three layers in one backward pass: the first filter gradient goes to the idle thread, the
@@ -430,11 +437,9 @@ test('the background thread\'s x and dy are held until its filter gradient is re
   const { OnnxBackend } = await import('../lib/backend/onnx/backend');
   await tf.setBackend('onnx');
   const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
-  if (backend.ort.calls !== 'c-api' || backend.background === undefined) {
-    t.skip(`no background thread without ONNX Runtime's C API: ${backend.ort.cApiUnavailable ?? ''}`);
-    return;
-  }
+  if (skippedWithoutCApi(t, backend.ort, 'background thread')) return;
   const background = backend.background;
+  assert.ok(background !== undefined, 'the 2-thread onnx backend has a background thread');
   const [x, dy] = randomInputs(23, [[64, 32, 32, 16], [64, 32, 32, 16]]);
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 16] } as unknown as tf.NamedAttrMap;
   const filterGrad = (a: tf.Tensor, b: tf.Tensor) => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: a, dy: b }, attrs) as tf.Tensor;
@@ -465,10 +470,7 @@ test('batch norm\'s row passes shared with the row thread are the main thread\'s
   const { OnnxBackend } = await import('../lib/backend/onnx/backend');
   await tf.setBackend(ROW_THREAD);
   const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
-  if (backend.ort.calls !== 'c-api') {
-    t.skip(`no row thread without ONNX Runtime's C API: ${backend.ort.cApiUnavailable ?? ''}`);
-    return;
-  }
+  if (skippedWithoutCApi(t, backend.ort, 'row thread')) return;
   const rows = backend.rows;
   assert.ok(rows !== undefined, 'the row-thread variant has a row thread');
   await tf.setBackend(NO_ROW_THREAD);
