@@ -8,7 +8,10 @@ run it with Debian's /usr/bin/python3). The layers, batch and statistic (the sec
 printed NHWC as there, though PyTorch runs NCHW (its fast layout on CPU). The gradients are
 PyTorch's own backward kernels (aten::convolution_backward, one output at a time).
 
-    /usr/bin/python3 bench/pytorch-layers.py --preset quick --batch 128 --threads 2
+    /usr/bin/python3 bench/pytorch-layers.py --preset quick --batch 128 --threads 2 [--evict-mb 1024]
+
+--evict-mb evicts the caches before each call as bench/conv-layers.ts does (writes to every cache
+line of a buffer of that size, outside the time).
 """
 import argparse
 import importlib.util
@@ -45,9 +48,19 @@ def resnet_layers(width, blocks, batch):
     return layers
 
 
-def second_fastest(run, repeats):
+def cache_evictor(megabytes):
+    """A pass that writes to every cache line of a buffer of `megabytes` (nothing for 0)."""
+    if megabytes == 0:
+        return lambda: None
+    buffer = torch.zeros(megabytes * 2 ** 18 // 16, 16)
+    column = buffer[:, 0]
+    return lambda: column.add_(1)
+
+
+def second_fastest(run, repeats, evict):
     times = []
     for _ in range(repeats):
+        evict()
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
@@ -60,11 +73,16 @@ def main():
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--evict-mb", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.evict_mb < 0:
+        parser.error("--evict-mb: give a whole number of megabytes, 0 for none")
+    evict = cache_evictor(args.evict_mb)
     p = presets()[args.preset]
-    print(f"{args.preset} encoder (width {p['width']}, blocks {'-'.join(map(str, p['blocks']))}), batch {args.batch}, PyTorch {torch.__version__}, {args.threads} threads")
+    print(f"{args.preset} encoder (width {p['width']}, blocks {'-'.join(map(str, p['blocks']))}), batch {args.batch}, PyTorch {torch.__version__}, {args.threads} threads"
+          + (f", caches evicted ({args.evict_mb} MB) before each call" if args.evict_mb else ""))
     totals = {"forward": 0.0, "input grad": 0.0, "filter grad": 0.0}
     with torch.no_grad():
         for x_shape, w_shape, stride in resnet_layers(p["width"], p["blocks"], args.batch):
@@ -81,9 +99,9 @@ def main():
                 return lambda: torch.ops.aten.convolution_backward(dy, x, weight, None, [stride] * 2, [pad] * 2, [1, 1], False, [0, 0], 1, mask)
 
             times = {
-                "forward": second_fastest(lambda: F.conv2d(x, weight, stride=stride, padding=pad), args.repeats),
-                "input grad": second_fastest(backward([True, False, False]), args.repeats),
-                "filter grad": second_fastest(backward([False, True, False]), args.repeats),
+                "forward": second_fastest(lambda: F.conv2d(x, weight, stride=stride, padding=pad), args.repeats, evict),
+                "input grad": second_fastest(backward([True, False, False]), args.repeats, evict),
+                "filter grad": second_fastest(backward([False, True, False]), args.repeats, evict),
             }
             for kind, ms in times.items():
                 totals[kind] += ms

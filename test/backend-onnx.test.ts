@@ -351,7 +351,8 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
 test('strided input gradients phase by phase are the polyphase route\'s bit for bit', { skip }, async () => {
   const { OnnxBackend } = await import('../lib/backend/onnx/backend');
   await tf.setBackend('onnx');
-  const layout = (tf.backend() as InstanceType<typeof OnnxBackend>).arena?.kernels.layout;
+  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
+  const layout = backend.arena?.kernels.layout;
   assert.ok(layout !== undefined, 'the onnx backend has its SIMD arena');
   const scatter = layout.scatterRuns;
   let scattered = 0;
@@ -359,18 +360,27 @@ test('strided input gradients phase by phase are the polyphase route\'s bit for 
     scattered++;
     scatter(...args);
   };
+  // the phases of one input gradient run in one graph where dy takes the blocked route
+  const runGraph = backend.runGraph.bind(backend);
+  let sharedRuns = 0;
+  backend.runGraph = (key, ...rest) => {
+    if (key.startsWith('phase-convs|')) sharedRuns++;
+    return runGraph(key, ...rest);
+  };
   try {
     // [x shape, filter shape, pad, scattered in SIMD]: padding 1 (phase (0, 0) has a single tap,
     // run as 1x2 with a zero tap), TF's 'same' (the single tap at phase (1, 1)), more than one
     // block of channels, a 4x4 filter (2x2 taps everywhere); phases too small for the arena
-    // (scattered by the JavaScript loop); and two left to the polyphase route: an odd size (the
-    // phases do not tile the image) and the 1x1 shortcut (phases without taps).
+    // (scattered by the JavaScript loop); fewer output channels than a block (each phase its own
+    // graph, dy not blocked); and two left to the polyphase route: an odd size (the phases do not
+    // tile the image) and the 1x1 shortcut (phases without taps).
     const cases: Array<[number[], number[], 'same' | number, boolean]> = [
       [[16, 16, 16, 16], [3, 3, 16, 32], 1, true],
       [[16, 16, 16, 16], [3, 3, 16, 32], 'same', true],
       [[8, 16, 16, 32], [3, 3, 32, 64], 1, true],
       [[48, 12, 12, 8], [4, 4, 8, 16], 1, true],
       [[2, 8, 8, 16], [3, 3, 16, 16], 1, false],
+      [[16, 16, 16, 16], [3, 3, 16, 4], 1, true],
       [[8, 15, 15, 16], [3, 3, 16, 32], 'same', false],
       [[16, 16, 16, 16], [1, 1, 16, 32], 0, false],
     ];
@@ -378,9 +388,12 @@ test('strided input gradients phase by phase are the polyphase route\'s bit for 
       const what = `x${xShape} w${wShape} pad ${pad}`;
       const inputs = randomInputs(5, [xShape, wShape]);
       const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, pad);
-      const before = scattered;
+      const [before, sharedBefore] = [scattered, sharedRuns];
       const [, dx] = await outputAndGrads('onnx', f, inputs, true);
       assert.equal(scattered > before, phased, `${what}: ${phased ? 'not' : 'unexpectedly'} scattered in SIMD`);
+      const [co, size] = [wShape[3], xShape[1]];
+      const shared = co >= backend.nchwcBlock && co % 4 === 0 && size % 2 === 0 && wShape[0] > 1;
+      assert.equal(sharedRuns - sharedBefore, shared ? 1 : 0, `${what}: the phases ${shared ? 'not' : 'unexpectedly'} in one graph`);
       const [, expected] = await outputAndGrads(POLYPHASE, f, inputs, true);
       assert.deepEqual(new Uint32Array(dx.buffer, dx.byteOffset, dx.length), new Uint32Array(expected.buffer, expected.byteOffset, expected.length),
         `${what}: the input gradients differ`);
@@ -388,6 +401,7 @@ test('strided input gradients phase by phase are the polyphase route\'s bit for 
     }
   } finally {
     layout.scatterRuns = scatter;
+    backend.runGraph = runGraph;
   }
 });
 

@@ -237,6 +237,38 @@ export function convGraph(g: ConvGeometry, route: ConvRoute, block: number, extr
   };
 }
 
+/**
+ * Several stride-1 convolutions of one input on the 'nchwc-blocked' route, in one graph: x
+ * [N, H, W, C] (or see convInputDims) is reordered into blocks once and read by every
+ * convolution, where separate graphs would each reorder it again. Convolution i (geometry
+ * convs[i], the same input as the others) has filter input `w${i}` and output `y${i}`
+ * [N, Ho, Wo, Co_i] (NHWC bytes, or see convOutputDims). The output phases of a strided
+ * convolution's input gradient (kernels/conv.ts) are such convolutions of dy.
+ */
+export function sharedInputConvsGraph(convs: readonly ConvGeometry[], block: number): GraphSpec {
+  const route: ConvRoute = 'nchwc-blocked';
+  const first = convs[0];
+  const directIn = blockedDirectly(route, first.inChannels, block);
+  const nodes: NodeSpec[] = [];
+  if (!directIn) nodes.push({ op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: ['x'], outputs: ['x_blocked'], attrs: { channels_last: 1 } });
+  const x = directIn ? 'x' : 'x_blocked';
+  const inputs: ValueSpec[] = [{ name: 'x', type: 'float', shape: convInputDims(first, route, block) }];
+  const outputs: ValueSpec[] = [];
+  convs.forEach((g, i) => {
+    const sameInput = g.batch === first.batch && g.inHeight === first.inHeight && g.inWidth === first.inWidth && g.inChannels === first.inChannels;
+    if (!sameInput) throw new Error('sharedInputConvsGraph: every convolution must read the same input');
+    const attrs = { kernel_shape: [g.filterHeight, g.filterWidth], strides: g.strides, dilations: g.dilations, pads: g.pads };
+    const directOut = directOutput(g, route, block, {});
+    nodes.push({ op: 'Conv', domain: NCHWC_DOMAIN, inputs: [x, `w${i}`], outputs: [directOut ? `y${i}` : `y${i}_blocked`], attrs });
+    if (!directOut) {
+      nodes.push({ op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: [`y${i}_blocked`], outputs: [`y${i}`], attrs: { channels_last: 1, channels: g.outChannels } });
+    }
+    inputs.push({ name: `w${i}`, type: 'float', shape: filterShape(g, route, block) });
+    outputs.push({ name: `y${i}`, type: 'float', shape: convOutputDims(g, route, block) });
+  });
+  return { nodes, consts: [], inputs, outputs };
+}
+
 /** The dims of the graph's output y: NHWC, NCHWc when the output needs no reorder, or the spread image. */
 export function convOutputDims(g: ConvGeometry, route: ConvRoute, block: number, extras: ConvExtras = {}): number[] {
   const { batch, outHeight, outWidth, outChannels } = g;

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { activationNodes } from '../activation';
 import type { OnnxBackend } from '../backend';
-import { chooseRoute, convGraph, convInputDims, filterShape, geometryKey, type ConvExtras, type ConvGeometry, type ConvRoute } from '../conv-graphs';
+import { chooseRoute, convGraph, convInputDims, filterShape, geometryKey, sharedInputConvsGraph, type ConvExtras, type ConvGeometry, type ConvRoute } from '../conv-graphs';
 import {
   hwioView,
   reorderOIHW,
@@ -355,7 +355,7 @@ function phaseByPhaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: 
   if (phases.some((axes) => axes.some(({ first, last }) => first > last || last < 0 || first > 0))) return undefined;
   const w = backend.float32(filter);
   const shape = [batch, inHeight, inWidth, ci];
-  const out = backend.output(shape);
+  const convs: PhaseConv[] = [];
   for (let ry = 0; ry < s; ry++) {
     for (let rx = 0; rx < s; rx++) {
       const ys = phases[ry][0];
@@ -372,15 +372,47 @@ function phaseByPhaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: 
       const [values, view] = single
         ? [singleTapFilter(w, offset, ci, co), hwioView([1, 2, co, ci])]
         : [w, { outChannels: ci, inChannels: co, height: tapsY, width: tapsX, offset, strides: [co, 1, -s * kw * ci * co, -s * ci * co] } as FilterView];
-      const phase = runConv(backend, g, dy, values, view, {});
-      try {
-        scatterPhase(backend, backend.float32(phase), out, fwd, ry, rx);
-      } finally {
-        backend.disposeData(phase.dataId);
-      }
+      convs.push({ g, values, view, ry, rx });
+    }
+  }
+  const out = backend.output(shape);
+  const block = backend.nchwcBlock;
+  if (block > 0 && chooseRoute(co, block) === 'nchwc-blocked') {
+    // One graph: dy is reordered into blocks once for all the phases (`npm run bench:layers`).
+    const geometries = convs.map((c) => c.g);
+    const feeds: Feed[] = [
+      { name: 'x', data: backend.float32(dy), dims: convInputDims(geometries[0], 'nchwc-blocked', block) },
+      ...convs.map((c, i) => ({ name: `w${i}`, data: layoutFilter(c.values, c.view, 'nchwc-blocked', block), dims: filterShape(c.g, 'nchwc-blocked', block) })),
+    ];
+    const phaseOutputs = backend.runGraph(
+      `phase-convs|${block}|${geometries.map(geometryKey).join('|')}`, () => sharedInputConvsGraph(geometries, block), feeds,
+      convs.map((_, i) => ({ name: `y${i}`, shape: [batch, outHeight, outWidth, ci] })), true,
+    );
+    try {
+      convs.forEach((c, i) => scatterPhase(backend, backend.float32(phaseOutputs[i]), out, fwd, c.ry, c.rx));
+    } finally {
+      for (const phase of phaseOutputs) backend.disposeData(phase.dataId);
+    }
+    return backend.makeTensorInfo(shape, 'float32', out);
+  }
+  for (const { g, values, view, ry, rx } of convs) {
+    const phase = runConv(backend, g, dy, values, view, {});
+    try {
+      scatterPhase(backend, backend.float32(phase), out, fwd, ry, rx);
+    } finally {
+      backend.disposeData(phase.dataId);
     }
   }
   return backend.makeTensorInfo(shape, 'float32', out);
+}
+
+/** One output phase (ry, rx) of a strided convolution's input gradient: a stride-1 convolution of dy. */
+interface PhaseConv {
+  g: ConvGeometry;
+  values: Float32Array;
+  view: FilterView;
+  ry: number;
+  rx: number;
 }
 
 /** HWIO [1, 2, Co, Ci]: tap 0 the forward filter's tap at `offset` with in and out swapped, tap 1 zeros. */
