@@ -3,12 +3,14 @@
  * SimCLR training steps (forward, loss, gradients; the values of every gradient read) with the
  * route on and off, taking turns step by step in one process so that both see the same load.
  *
- *   npx tsx bench/paired-steps.ts [--switch background|row-thread|phase-by-phase|c-api] [--preset quick] [--pairs 20]
+ *   npx tsx bench/paired-steps.ts [--switch background|row-thread|phase-by-phase|phase-graph|c-api] [--preset quick] [--pairs 20]
  *
  * background: filter gradients handed to the background thread (parallel/background.ts), or all
  * on the main thread. row-thread: batch norm's row passes shared with the row thread
  * (parallel/row-threads.ts), or all on the main thread. phase-by-phase: a strided convolution's input gradient one output phase at
- * a time, or all phases in one convolution ('polyphase'; kernels/conv.ts). c-api: runs through
+ * a time, or all phases in one convolution ('polyphase'; kernels/conv.ts). phase-graph: phase by
+ * phase, every phase's convolution in one graph that reorders dy into NCHWc blocks once, or each
+ * phase in its own graph (OnnxBackend.phasesInOneGraph). c-api: runs through
  * ONNX Runtime's C API, outputs written in place, or through onnxruntime-node's binding, which
  * copies them (c-api.ts). The switches change no value, only where and how the work runs.
  *
@@ -38,11 +40,12 @@ function switcher(name: string, backend: OnnxBackend): (on: boolean) => void {
     return (on) => { rows.enabled = on; };
   }
   if (name === 'phase-by-phase') return (on) => { backend.stridedInputGradient = on ? 'phase-by-phase' : 'polyphase'; };
+  if (name === 'phase-graph') return (on) => { backend.phasesInOneGraph = on; };
   if (name === 'c-api') {
     if (backend.ort.cApiUnavailable !== undefined) throw new Error(`ONNX Runtime's C API is not in use here: ${backend.ort.cApiUnavailable}`);
     return (on) => { backend.ort.calls = on ? 'c-api' : 'binding'; };
   }
-  throw new Error(`--switch ${name}: give background, row-thread, phase-by-phase or c-api`);
+  throw new Error(`--switch ${name}: give background, row-thread, phase-by-phase, phase-graph or c-api`);
 }
 
 async function main(): Promise<void> {

@@ -360,7 +360,8 @@ test('strided input gradients phase by phase are the polyphase route\'s bit for 
     scattered++;
     scatter(...args);
   };
-  // the phases of one input gradient run in one graph where dy takes the blocked route
+  // the phases of one input gradient run in one graph where dy takes the blocked route (counted
+  // while phasesInOneGraph is on, its default)
   const runGraph = backend.runGraph.bind(backend);
   let sharedRuns = 0;
   backend.runGraph = (key, ...rest) => {
@@ -394,9 +395,18 @@ test('strided input gradients phase by phase are the polyphase route\'s bit for 
       const [co, size] = [wShape[3], xShape[1]];
       const shared = co >= backend.nchwcBlock && co % 4 === 0 && size % 2 === 0 && wShape[0] > 1;
       assert.equal(sharedRuns - sharedBefore, shared ? 1 : 0, `${what}: the phases ${shared ? 'not' : 'unexpectedly'} in one graph`);
+      const sharedAfter = sharedRuns;
       const [, expected] = await outputAndGrads(POLYPHASE, f, inputs, true);
-      assert.deepEqual(new Uint32Array(dx.buffer, dx.byteOffset, dx.length), new Uint32Array(expected.buffer, expected.byteOffset, expected.length),
-        `${what}: the input gradients differ`);
+      const bits = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
+      assert.deepEqual(bits(dx), bits(expected), `${what}: the input gradients differ`);
+      backend.phasesInOneGraph = false;
+      try {
+        const [, separate] = await outputAndGrads('onnx', f, inputs, true);
+        assert.deepEqual(bits(separate), bits(expected), `${what}: the input gradients differ with each phase in its own graph`);
+        assert.equal(sharedRuns, sharedAfter, `${what}: the phases in one graph with phasesInOneGraph off`);
+      } finally {
+        backend.phasesInOneGraph = true;
+      }
       assert.ok(expected.some((v) => v !== 0) && !dx.some(Number.isNaN), `${what}: degenerate, or a pixel was not written`);
     }
   } finally {

@@ -34,6 +34,12 @@ export type StridedInputGradientRoute = 'phase-by-phase' | 'polyphase';
 export class OnnxBackend extends MathBackendCPU {
   /** output buffers of this backend's kernels, reused across steps */
   readonly pool: BufferPool;
+  /**
+   * 'phase-by-phase' with dy in NCHWc blocks: every phase's convolution in one graph that reorders
+   * dy once (true), or each phase its own graph (false). The same values; bench/paired-steps.ts
+   * switches it step by step.
+   */
+  phasesInOneGraph = true;
 
   constructor(
     readonly ort: OrtRuntime,

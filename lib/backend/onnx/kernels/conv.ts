@@ -377,8 +377,8 @@ function phaseByPhaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: 
   }
   const out = backend.output(shape);
   const block = backend.nchwcBlock;
-  if (block > 0 && chooseRoute(co, block) === 'nchwc-blocked') {
-    // One graph: dy is reordered into blocks once for all the phases (`npm run bench:layers`).
+  if (block > 0 && chooseRoute(co, block) === 'nchwc-blocked' && backend.phasesInOneGraph) {
+    // One graph: dy is reordered into blocks once for all the phases (`npm run bench:phase-graph`).
     const geometries = convs.map((c) => c.g);
     const feeds: Feed[] = [
       { name: 'x', data: backend.float32(dy), dims: convInputDims(geometries[0], 'nchwc-blocked', block) },
