@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { batchConvInputSize, type ConvGeometry } from '../lib/backend/onnx/conv-graphs';
-import { layoutImagesAsChannels, layoutImagesAsFilterInputs } from '../lib/backend/onnx/kernels/filter-grad-by-conv';
+import { filterGradGroups, layoutImagesInBlocks, layoutImagesAsFilterInputs } from '../lib/backend/onnx/kernels/filter-grad-by-conv';
 import { roundUp } from '../lib/backend/onnx/layout';
 import { WasmArena } from '../lib/backend/onnx/simd/arena';
 import { Rng } from '../lib/util/random';
@@ -22,12 +22,14 @@ function geometry(batch: number, size: number, inChannels: number, outChannels: 
 }
 
 // Whole blocks (SIMD) and a partial last block (plain loops), stride 1 and 2, padding that the
-// strided convolution partly skips, output channels that fill their blocks or not.
+// strided convolution partly skips, output channels that fill their blocks or not; input
+// channels in 2, 1, 1, 4 and 1 groups (filterGradGroups), the last 3 of them (plain loops).
 const cases: ConvGeometry[] = [
   geometry(32, 6, 8, 16, 3, 1, 1),
   geometry(37, 7, 4, 24, 3, 2, 1),
   geometry(16, 5, 12, 8, 3, 1, 0),
   geometry(20, 9, 16, 32, 4, 2, 2),
+  geometry(16, 6, 3, 16, 3, 1, 1),
 ];
 
 test('SIMD layouts equal the plain loops for NCHWc blocks of 4, 8 and 16', () => {
@@ -43,15 +45,15 @@ test('SIMD layouts equal the plain loops for NCHWc blocks of 4, 8 and 16', () =>
       const dyLength = roundUp(g.outChannels, block) * batchPadded * g.outHeight * g.outWidth;
       const [xSimd, dySimd] = [filled(arena, xLength, rng), filled(arena, dyLength, rng)];
       const [xPlain, dyPlain] = [new Float32Array(xLength).fill(Number.NaN), new Float32Array(dyLength).fill(Number.NaN)];
-      layoutImagesAsChannels(arena, x, g, block, xSimd);
-      layoutImagesAsChannels(undefined, x, g, block, xPlain);
+      layoutImagesInBlocks(arena, x, g, block, xSimd);
+      layoutImagesInBlocks(undefined, x, g, block, xPlain);
       layoutImagesAsFilterInputs(arena, dy, g, block, dySimd);
       layoutImagesAsFilterInputs(undefined, dy, g, block, dyPlain);
       const what = `batch ${g.batch}, ${g.inHeight}x${g.inWidth}x${g.inChannels} -> ${g.outChannels}, filter ${g.filterHeight}, stride ${g.strides[0]}, block ${block}`;
-      assert.deepEqual(xSimd, xPlain, `images as channels: ${what}`);
+      assert.deepEqual(xSimd, xPlain, `images in blocks: ${what}`);
       assert.deepEqual(dySimd, dyPlain, `images as filter inputs: ${what}`);
 
-      // The definition, at every position: x [Ci, Np/B, Hp, Wp, B]; dy [Cop/B, Np/B, Ho, Wo, B, B].
+      // The definition, at every position: x [G, Np/B, Hp, Wp, Ci/G, B]; dy [Cop/B, Np/B, Ho, Wo, B, B].
       const [top, left] = g.pads;
       for (let n = 0; n < batchPadded; n++) {
         for (let c = 0; c < g.inChannels; c++) {
@@ -60,7 +62,9 @@ test('SIMD layouts equal the plain loops for NCHWc blocks of 4, 8 and 16', () =>
               const [y, xc] = [row - top, column - left];
               const inside = n < g.batch && y >= 0 && y < g.inHeight && xc >= 0 && xc < g.inWidth;
               const expected = inside ? x[((n * g.inHeight + y) * g.inWidth + xc) * g.inChannels + c] : 0;
-              const at = (((c * (batchPadded / block) + Math.floor(n / block)) * hp + row) * wp + column) * block + (n % block);
+              const groups = filterGradGroups(g);
+              const [group, channels] = [Math.floor(c / (g.inChannels / groups)), g.inChannels / groups];
+              const at = ((((group * (batchPadded / block) + Math.floor(n / block)) * hp + row) * wp + column) * channels + c % channels) * block + (n % block);
               assert.equal(xPlain[at], expected, `x layout at image ${n}, channel ${c}, (${row}, ${column}): ${what}`);
             }
           }

@@ -382,26 +382,30 @@ export function batchConvInputSize(g: ConvGeometry): { height: number; width: nu
 }
 
 /**
- * The filter gradient as one NCHWc convolution over the batch (kernels/filter-grad-by-conv.ts):
- * input xb [Ci, Np, Hp, Wp] (the padded input with the images as channels, blocked), weights wb
- * [Cop, Np, Ho, Wo] (dy with the images as input channels, OIHWBiBo), dilated by the forward
- * stride -> y [Ci, kh, kw, Co].
+ * The filter gradient as one NCHWc convolution over the batch (kernels/filter-grad-by-conv.ts),
+ * the input channels in `groups` groups of C = Ci / groups: input xb [groups, Np, Hp, Wp * C]
+ * (the padded input with the images as channels, blocked, each row of pixels one row of Wp * C
+ * values), weights wb [Cop, Np, Ho, Wo] (dy with the images as input channels, OIHWBiBo), dilated
+ * by the forward stride s along the rows and by s * C along a row -> dw [groups, kh, kw * C, Co]
+ * (with one group, the bytes of dw [kh, kw, Ci, Co]).
  */
-export function filterGradConvGraph(g: ConvGeometry, block: number, batchPadded: number): GraphSpec {
+export function filterGradConvGraph(g: ConvGeometry, block: number, batchPadded: number, groups: number): GraphSpec {
   const [sh, sw] = g.strides;
   const padded = batchConvInputSize(g);
+  const channels = g.inChannels / groups;
   return {
     nodes: [
       {
-        op: 'Conv', domain: NCHWC_DOMAIN, inputs: ['xb', 'wb'], outputs: ['y_blocked'],
-        attrs: { kernel_shape: [g.outHeight, g.outWidth], strides: [1, 1], dilations: [sh, sw], pads: [0, 0, 0, 0] },
+        op: 'Conv', domain: NCHWC_DOMAIN, inputs: ['xb', 'wb'], outputs: ['dw_blocked'],
+        attrs: { kernel_shape: [g.outHeight, g.outWidth], strides: [1, 1], dilations: [sh, sw * channels], pads: [0, 0, 0, 0] },
       },
-      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: ['y'], attrs: { channels_last: 1, channels: g.outChannels } },
+      // [groups, Cop, kh, kw * C] in blocks -> [groups, kh, kw * C, Co]
+      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['dw_blocked'], outputs: ['dw'], attrs: { channels_last: 1, channels: g.outChannels } },
     ],
     inputs: [
-      { name: 'xb', type: 'float', shape: [g.inChannels, batchPadded, padded.height, padded.width] },
+      { name: 'xb', type: 'float', shape: [groups, batchPadded, padded.height, padded.width * channels] },
       { name: 'wb', type: 'float', shape: [roundUp(g.outChannels, block), batchPadded, g.outHeight, g.outWidth] },
     ],
-    outputs: [{ name: 'y', type: 'float', shape: [g.inChannels, g.filterHeight, g.filterWidth, g.outChannels] }],
+    outputs: [{ name: 'dw', type: 'float', shape: [groups, g.filterHeight, g.filterWidth * channels, g.outChannels] }],
   };
 }

@@ -1,16 +1,29 @@
 /**
  * Conv2DBackpropFilter as one convolution over the batch. With the images as channels,
  *   dw[ky, kx, ci, co] = sum over n, oy, ox of x[n, s oy + ky - top, s ox + kx - left, ci] dy[n, oy, ox, co]
- * is a convolution whose "batch" is Ci, whose input channels are the N images, whose filter is dy
- * (Co filters of N channels and Ho x Wo taps, dilated by the forward stride s) and whose output is
- * the kh x kw filter. ORT's NCHWc convolution runs it on every core at 110-220 GFLOP/s on the
- * quick encoder's layers, 2-3 times the per-tap matrix products (conv-filter-grad.ts).
+ * is a convolution whose input channels are the N images and whose filter is dy (Co filters of
+ * N channels and Ho x Wo taps). Its input is x padded, with each row of pixels read as one row of
+ * Wp * Ci values (pixel, then channel, as NHWC keeps them): the filter's taps are dilated by s
+ * rows and by s * Ci values along a row, so that output value kx * Ci + ci of output row ky is
+ * dw[ky, kx, ci]. The output is thus kh rows of kw * Ci values, each a vector of the Co output
+ * channels: [kh, kw, Ci, Co], dw itself.
  *
- * It needs the images interleaved: x as [Ci, N/B, Hp, Wp, B] (B images side by side at each pixel
- * of each channel, zero padded) and dy as [Co/B, N/B, Ho, Wo, B images, B channels]. Both layout
- * passes are WebAssembly SIMD (simd/layout-kernels.ts) where the tensors lie in the arena, with
- * plain loops for the rest (a last block of fewer than B images, channel counts not a multiple
- * of 4 or of B, no arena).
+ * Why rows of Wp * Ci values rather than one image of Wp values per channel (the input's channels
+ * as the convolution's batch, an earlier version of this route): ORT's NCHWc kernel reads its
+ * whole filter (here all of dy) once for every few output values of a row. With a batch of Ci
+ * images of 3 x 3 outputs, it streamed dy from memory Ci * kh times; with rows of kw * Ci outputs,
+ * kh times per group of outputs the kernel keeps in registers. The same sums, in the same order,
+ * so the same bits; `npm run bench:layers` gives the times.
+ *
+ * The input channels are split into G groups (filterGradGroups), the convolution's batch: ORT
+ * shares its work out by output rows, and kh = 3 rows (of one block of 16 output channels) left
+ * one of two threads idle a third of the time. G groups give it 3 G rows.
+ *
+ * It needs the images interleaved: x as [G, N/B, Hp, Wp, Ci/G, B] (B images side by side at each
+ * channel of each pixel, zero padded) and dy as [Co/B, N/B, Ho, Wo, B images, B channels]. Both
+ * layout passes are WebAssembly SIMD (simd/layout-kernels.ts) where the tensors lie in the arena,
+ * with plain loops for the rest (a last block of fewer than B images, channel counts not a
+ * multiple of 4 or of B, no arena).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { OnnxBackend } from '../backend';
@@ -30,36 +43,73 @@ export function filterGradByConvApplies(g: ConvGeometry, block: number): boolean
     && g.filterHeight >= g.strides[0] && g.filterWidth >= g.strides[1];
 }
 
-/** x [N, H, W, Ci] -> out [Ci, Np/B, Hp, Wp, B], zeros where no image or pixel is. */
-export function layoutImagesAsChannels(arena: KernelMemory | undefined, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
+/**
+ * Groups of input channels of the filter gradient of `g`: 4 (or 2) where each group keeps a
+ * multiple of 4 channels (the SIMD layout's unit), else 1.
+ */
+export function filterGradGroups(g: ConvGeometry): number {
+  for (const groups of [4, 2]) if (g.inChannels % (4 * groups) === 0) return groups;
+  return 1;
+}
+
+/**
+ * x [N, H, W, Ci] -> out [G, Np/B, Hp, Wp, Ci/G, B] (G = filterGradGroups(g)), zeros where no
+ * image or pixel is. Only the padding is zeroed first, not all of out: a pass over the whole
+ * layout cost as much as a quarter of the layout's own time.
+ */
+export function layoutImagesInBlocks(arena: KernelMemory | undefined, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
   const { batch, inHeight, inWidth, inChannels } = g;
   const [top, left] = g.pads;
   const padded = batchConvInputSize(g);
-  const batchPadded = roundUp(batch, block);
-  const plane = batchPadded * padded.height * padded.width;
-  const simd = arena !== undefined && arena.contains(x) && arena.contains(out) && inChannels % 4 === 0 ? arena.kernels : undefined;
-  if (simd !== undefined) simd.fill(out.byteOffset, out.length, 0);
-  else out.fill(0);
+  const groups = filterGradGroups(g);
+  const channels = inChannels / groups;
+  const simd = arena !== undefined && arena.contains(x) && arena.contains(out) && channels % 4 === 0 ? arena.kernels : undefined;
+  const zero = (from: number, length: number): void => {
+    if (length <= 0) return;
+    if (simd !== undefined) simd.fill(out.byteOffset + 4 * from, length, 0);
+    else out.fill(0, from, from + length);
+  };
   const [firstColumn, lastColumn] = [Math.max(0, -left), Math.min(inWidth, padded.width - left)];
-  if (lastColumn <= firstColumn) return;
   const imageSize = inHeight * inWidth * inChannels;
+  const pixelStride = channels * block;
+  const rowLength = padded.width * pixelStride;
+  const blockLength = padded.height * rowLength;
+  const groupLength = (roundUp(batch, block) / block) * blockLength;
+  // Each row of B images is read once for all groups (a group per pass over x read every cache line of it).
   for (let blockStart = 0; blockStart < batch; blockStart += block) {
     const images = Math.min(block, batch - blockStart);
-    const blockIndex = blockStart / block;
-    for (let y = 0; y < inHeight; y++) {
-      const row = y + top;
-      if (row < 0 || row >= padded.height) continue;
-      const src = (blockStart * inHeight + y) * inWidth * inChannels + firstColumn * inChannels;
-      const dst = ((blockIndex * padded.height + row) * padded.width + firstColumn + left) * block;
-      if (simd !== undefined && images === block) {
-        simd.layout.batchBlocksRow(x.byteOffset + 4 * src, out.byteOffset + 4 * dst, lastColumn - firstColumn, inChannels, 4 * imageSize, 4 * plane, block);
-        continue;
-      }
-      for (let k = 0; k < images; k++) {
-        for (let column = 0; column < lastColumn - firstColumn; column++) {
-          const from = src + k * imageSize + column * inChannels;
-          const to = dst + column * block + k;
-          for (let c = 0; c < inChannels; c++) out[c * plane + to] = x[from + c];
+    for (let group = 0; group < groups; group++) {
+      // a last block of fewer than B images: its missing images' lanes are zeros
+      if (images < block) zero(group * groupLength + (blockStart / block) * blockLength, blockLength);
+    }
+    for (let row = 0; row < padded.height; row++) {
+      const y = row - top;
+      for (let group = 0; group < groups; group++) {
+        const rowOffset = group * groupLength + (blockStart / block) * blockLength + row * rowLength;
+        if (y < 0 || y >= inHeight || lastColumn <= firstColumn) {
+          if (images === block) zero(rowOffset, rowLength);
+          continue;
+        }
+        const [before, after] = [(firstColumn + left) * pixelStride, (lastColumn + left) * pixelStride];
+        if (images === block) {
+          zero(rowOffset, before);
+          zero(rowOffset + after, rowLength - after);
+        }
+        const src = ((blockStart * inHeight + y) * inWidth + firstColumn) * inChannels + group * channels;
+        const dst = rowOffset + before;
+        if (simd !== undefined && images === block) {
+          simd.layout.batchBlocksRow(
+            x.byteOffset + 4 * src, out.byteOffset + 4 * dst, lastColumn - firstColumn, channels, 4 * imageSize, 4 * block, block,
+            4 * pixelStride, 4 * inChannels,
+          );
+          continue;
+        }
+        for (let k = 0; k < images; k++) {
+          for (let column = 0; column < lastColumn - firstColumn; column++) {
+            const from = src + k * imageSize + column * inChannels;
+            const to = dst + column * pixelStride + k;
+            for (let c = 0; c < channels; c++) out[to + c * block] = x[from + c];
+          }
         }
       }
     }
@@ -120,25 +170,33 @@ export function computeFilterGradByConv(
   ort: OrtRuntime, arena: KernelMemory | undefined, { xb, wb }: FilterGradScratch, g: ConvGeometry, block: number,
   x: Float32Array, dy: Float32Array, dw: Float32Array,
 ): void {
-  const { inChannels, outChannels, filterHeight, filterWidth, outHeight, outWidth } = g;
+  const { inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth } = g;
   const batchPadded = roundUp(g.batch, block);
   const padded = batchConvInputSize(g);
-  layoutImagesAsChannels(arena, x, g, block, xb);
+  const groups = filterGradGroups(g);
+  const channels = inChannels / groups;
+  layoutImagesInBlocks(arena, x, g, block, xb);
   layoutImagesAsFilterInputs(arena, dy, g, block, wb);
-  const [y] = ort.run(
+  // one group writes dw itself; G groups write [G, kh, kw, Ci/G, Co], rearranged below
+  const out = groups === 1 ? dw : new Float32Array(dw.length);
+  ort.run(
     `conv-filter-grad-by-conv|${block}|${geometryKey(g)}`,
-    () => filterGradConvGraph(g, block, batchPadded),
+    () => filterGradConvGraph(g, block, batchPadded, groups),
     [
-      { name: 'xb', data: xb, dims: [inChannels, batchPadded, padded.height, padded.width] },
+      { name: 'xb', data: xb, dims: [groups, batchPadded, padded.height, padded.width * channels] },
       { name: 'wb', data: wb, dims: [roundUp(outChannels, block), batchPadded, outHeight, outWidth] },
     ],
-    ['y'],
+    ['dw'],
     true,
-  ) as Float32Array[];
-  // y [Ci, kh, kw, Co] -> dw [kh, kw, Ci, Co]
-  const taps = filterHeight * filterWidth;
-  for (let c = 0; c < inChannels; c++) {
-    for (let t = 0; t < taps; t++) dw.set(y.subarray((c * taps + t) * outChannels, (c * taps + t + 1) * outChannels), (t * inChannels + c) * outChannels);
+    [out],
+  );
+  if (groups === 1) return;
+  const run = channels * outChannels;
+  for (let group = 0; group < groups; group++) {
+    for (let tap = 0; tap < filterHeight * filterWidth; tap++) {
+      const from = (group * filterHeight * filterWidth + tap) * run;
+      dw.set(out.subarray(from, from + run), (tap * groups + group) * run);
+    }
   }
 }
 

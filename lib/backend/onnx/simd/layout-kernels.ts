@@ -3,9 +3,10 @@
  * batch (kernels/conv-filter-grad.ts): images become the channels of that convolution, in blocks
  * of B images (B = the NCHWc block, 8 or 16; a multiple of 4).
  *
- * - batch_blocks_row: one row of W pixels of B images [B][W][C] (NHWC, C a multiple of 4) ->
- *   per channel c, the row's pixels with the B images' values side by side: dst + c * plane +
- *   x * B floats. 4 x 4 transposes of (image, channel) tiles.
+ * - batch_blocks_row: C channels (a multiple of 4) of one row of W pixels of B images (NHWC,
+ *   pixels srcPixelStride bytes apart) -> the B images' values side by side at each pixel and
+ *   channel: pixel x, channel c at byte dst + x * pixelStride + c * plane. 4 x 4 transposes of
+ *   (image, channel) tiles.
  * - row_blocks: for P pixels, the B floats at a pixel of each of B images, one after another:
  *   dst[p][k][0..B) = src + p * pixelStride + k * imageStride (bytes).
  *
@@ -14,10 +15,13 @@
  */
 import { forLoop, I32, op, V128, type WasmFunction } from './wasm-writer';
 
-/** (src, dst, width, channels, imageStride, plane, block): byte offsets and strides; counts in pixels, channels, images */
+/**
+ * (src, dst, width, channels, imageStride, plane, block, pixelStride, srcPixelStride): byte
+ * offsets and strides (plane: the channel stride in dst); counts in pixels, channels, images
+ */
 function batchBlocksRow(): WasmFunction {
-  const [src, dst, width, channels, imageStride, plane, block] = [0, 1, 2, 3, 4, 5, 6];
-  const [px, cq, cqEnd, kq, kqEnd, srcPixel, dstPixel, tile, at, r0, r1, r2, r3, t0, t1, t2, t3] = Array.from({ length: 17 }, (_, i) => 7 + i);
+  const [src, dst, width, channels, imageStride, plane, block, pixelStride, srcPixelStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [px, cq, cqEnd, kq, kqEnd, srcPixel, dstPixel, tile, at, r0, r1, r2, r3, t0, t1, t2, t3] = Array.from({ length: 17 }, (_, i) => 9 + i);
   // cq: byte offset of 4 channels within a pixel (channel cq / 4); kq: image (kq / 4) times 4 bytes,
   // which is also the byte offset of that image's lane in a block of B floats.
   const loads = [r0, r1, r2, r3].flatMap((r, i) => [
@@ -35,15 +39,15 @@ function batchBlocksRow(): WasmFunction {
   });
   return {
     name: 'batch_blocks_row',
-    params: [I32, I32, I32, I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
     locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, V128, V128, V128, V128, V128, V128, V128, V128],
     body: [
       ...op.get(channels), ...op.i32(2), ...op.i32Shl, ...op.set(cqEnd),
       ...op.get(block), ...op.i32(2), ...op.i32Shl, ...op.set(kqEnd),
       ...op.i32(0), ...op.set(px),
       ...forLoop(px, width, 1, [
-        ...op.get(src), ...op.get(px), ...op.get(cqEnd), ...op.i32Mul, ...op.i32Add, ...op.set(srcPixel),
-        ...op.get(dst), ...op.get(px), ...op.get(kqEnd), ...op.i32Mul, ...op.i32Add, ...op.set(dstPixel),
+        ...op.get(src), ...op.get(px), ...op.get(srcPixelStride), ...op.i32Mul, ...op.i32Add, ...op.set(srcPixel),
+        ...op.get(dst), ...op.get(px), ...op.get(pixelStride), ...op.i32Mul, ...op.i32Add, ...op.set(dstPixel),
         ...op.i32(0), ...op.set(cq),
         ...forLoop(cq, cqEnd, 16, [
           ...op.i32(0), ...op.set(kq),
@@ -189,7 +193,10 @@ export function layoutFunctions(): WasmFunction[] {
 }
 
 export interface LayoutSimd {
-  batchBlocksRow: (src: number, dst: number, width: number, channels: number, imageStride: number, plane: number, block: number) => void;
+  batchBlocksRow: (
+    src: number, dst: number, width: number, channels: number, imageStride: number, plane: number, block: number,
+    pixelStride: number, srcPixelStride: number,
+  ) => void;
   rowBlocks: (src: number, dst: number, pixels: number, pixelStride: number, imageStride: number, block: number) => void;
   spreadRuns: (
     src: number, dst: number, rows: number, runs: number, copyBytes: number, gapBytes: number,
