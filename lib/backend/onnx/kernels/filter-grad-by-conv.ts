@@ -54,8 +54,8 @@ export function filterGradGroups(g: ConvGeometry): number {
 
 /**
  * x [N, H, W, Ci] -> out [G, Np/B, Hp, Wp, Ci/G, B] (G = filterGradGroups(g)), zeros where no
- * image or pixel is. Only the padding is zeroed first, not all of out: a pass over the whole
- * layout cost as much as a quarter of the layout's own time.
+ * image or pixel is. Only the padding is zeroed, not all of out first, which would be one more
+ * pass over the whole layout.
  */
 export function layoutImagesInBlocks(arena: KernelMemory | undefined, x: Float32Array, g: ConvGeometry, block: number, out: Float32Array): void {
   const { batch, inHeight, inWidth, inChannels } = g;
@@ -178,8 +178,8 @@ export function computeFilterGradByConv(
   layoutImagesInBlocks(arena, x, g, block, xb);
   layoutImagesAsFilterInputs(arena, dy, g, block, wb);
   // one group writes dw itself; G groups write [G, kh, kw, Ci/G, Co], rearranged below
-  const out = groups === 1 ? dw : new Float32Array(dw.length);
-  ort.run(
+  const into = groups === 1 ? dw : new Float32Array(dw.length);
+  const [out] = ort.run(
     `conv-filter-grad-by-conv|${block}|${geometryKey(g)}`,
     () => filterGradConvGraph(g, block, batchPadded, groups),
     [
@@ -188,9 +188,13 @@ export function computeFilterGradByConv(
     ],
     ['dw'],
     true,
-    [out],
-  );
-  if (groups === 1) return;
+    [into],
+  ) as Float32Array[];
+  if (groups === 1) {
+    // ORT wrote into dw, except on a route that hands back its own array
+    if (out !== dw) dw.set(out);
+    return;
+  }
   const run = channels * outChannels;
   for (let group = 0; group < groups; group++) {
     for (let tap = 0; tap < filterHeight * filterWidth; tap++) {
