@@ -12,8 +12,8 @@
  * A call repeated on the same tensors finds them in the cache; in a training step they come from
  * memory. `--evict-mb 1024` writes to every cache line of a 1 GiB buffer before each call
  * (outside the time), which evicts them from any cache this machine has, as in the step: on the
- * quick encoder at batch 128, the sums over the layers then took about 1.55 times as long, on
- * onnx and in PyTorch alike (bench/pytorch-layers.py takes the same option).
+ * quick encoder at batch 128, the sums over the layers then took 1.5-1.7 times as long, on onnx
+ * and in PyTorch alike (bench/pytorch-layers.py takes the same option; README, Performance).
  * The onnx backend's background thread is switched off here: it would take a filter gradient
  * over, return at once and leave the work out of the time.
  *
