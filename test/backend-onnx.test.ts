@@ -10,6 +10,7 @@ import * as assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormTrain, hasFusedBatchNorm } from '../lib/backend/fused-batch-norm';
+import type { OnnxBackend } from '../lib/backend/onnx/backend';
 import type { ConvGeometry } from '../lib/backend/onnx/conv-graphs';
 import { registerOnnxBackend, registerOnnxBackendAs } from '../lib/backend/onnx/register';
 import { batchNorm, disposeVariables, emptyVariables } from '../lib/models/layers';
@@ -43,13 +44,16 @@ const skip = onnxUnavailableReason(() => {
 });
 
 /**
- * Skips `t` where ORT is not reached through its C API: there the arena is not shared memory, so
- * the backend has neither a row thread nor a background thread. Returns whether it skipped.
+ * Selects the onnx backend registered as `name` and returns it; undefined, with `t` skipped, where
+ * ORT is not reached through its C API: there the arena is not shared memory, so the backend has
+ * neither a row thread nor a background thread (`what` says which the test needs).
  */
-function skippedWithoutCApi(t: TestContext, ort: { calls: string; cApiUnavailable?: string }, what: string): boolean {
-  if (ort.calls === 'c-api') return false;
-  t.skip(`no ${what} without ONNX Runtime's C API: ${ort.cApiUnavailable ?? ''}`);
-  return true;
+async function onnxBackendWithCApi(t: TestContext, name: string, what: string): Promise<OnnxBackend | undefined> {
+  await tf.setBackend(name);
+  const backend = tf.backend() as OnnxBackend;
+  if (backend.ort.calls === 'c-api') return backend;
+  t.skip(`no ${what} without ONNX Runtime's C API: ${backend.ort.cApiUnavailable ?? ''}`);
+  return undefined;
 }
 
 interface Input {
@@ -349,9 +353,8 @@ describe('onnx backend kernels match the cpu backend', { skip }, () => {
 });
 
 test('strided input gradients phase by phase are the polyphase route\'s bit for bit', { skip }, async () => {
-  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
   await tf.setBackend('onnx');
-  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
+  const backend = tf.backend() as OnnxBackend;
   const layout = backend.arena?.kernels.layout;
   assert.ok(layout !== undefined, 'the onnx backend has its SIMD arena');
   const scatter = layout.scatterRuns;
@@ -416,10 +419,8 @@ test('strided input gradients phase by phase are the polyphase route\'s bit for 
 });
 
 test('filter gradients from the background thread are the main thread\'s bit for bit, and arrive before any read', { skip }, async (t) => {
-  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
-  await tf.setBackend('onnx');
-  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
-  if (skippedWithoutCApi(t, backend.ort, 'background thread')) return;
+  const backend = await onnxBackendWithCApi(t, 'onnx', 'background thread');
+  if (backend === undefined) return;
   const background = backend.background;
   assert.ok(background !== undefined, 'the 2-thread onnx backend has a background thread');
   // Three layers in one backward pass: the first filter gradient goes to the idle thread, the
@@ -458,10 +459,8 @@ test('filter gradients from the background thread are the main thread\'s bit for
 });
 
 test('the background thread\'s x and dy are held until its filter gradient is read: blocks freed meanwhile are not handed out again', { skip }, async (t) => {
-  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
-  await tf.setBackend('onnx');
-  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
-  if (skippedWithoutCApi(t, backend.ort, 'background thread')) return;
+  const backend = await onnxBackendWithCApi(t, 'onnx', 'background thread');
+  if (backend === undefined) return;
   const background = backend.background;
   assert.ok(background !== undefined, 'the 2-thread onnx backend has a background thread');
   const [x, dy] = randomInputs(23, [[64, 32, 32, 16], [64, 32, 32, 16]]);
@@ -491,14 +490,12 @@ test('the background thread\'s x and dy are held until its filter gradient is re
 });
 
 test('batch norm\'s row passes shared with the row thread are the main thread\'s alone bit for bit', { skip }, async (t) => {
-  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
-  await tf.setBackend(ROW_THREAD);
-  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
-  if (skippedWithoutCApi(t, backend.ort, 'row thread')) return;
+  const backend = await onnxBackendWithCApi(t, ROW_THREAD, 'row thread');
+  if (backend === undefined) return;
   const rows = backend.rows;
   assert.ok(rows !== undefined, 'the row-thread variant has a row thread');
   await tf.setBackend(NO_ROW_THREAD);
-  assert.equal((tf.backend() as InstanceType<typeof OnnxBackend>).rows, undefined, 'rowThread: false still made a row thread');
+  assert.equal((tf.backend() as OnnxBackend).rows, undefined, 'rowThread: false still made a row thread');
   const outputs = async (backend: string, input: Input[], relu: boolean) => {
     await tf.setBackend(backend);
     return tf.tidy(() => {
@@ -623,8 +620,7 @@ test('ORT writes an output straight into the array given for it', { skip }, asyn
 
 test('a buffer offered for an output of unfixed shape goes back to the pool', { skip }, async () => {
   await tf.setBackend('onnx');
-  const { OnnxBackend } = await import('../lib/backend/onnx/backend');
-  const backend = tf.backend() as InstanceType<typeof OnnxBackend>;
+  const backend = tf.backend() as OnnxBackend;
   assert.ok(backend.arena !== undefined, 'the onnx backend has its SIMD arena');
   const size = 8192;
   const graph = () => ({
