@@ -2,7 +2,7 @@
  * ArrayBuffer memory each kernel of the onnx backend allocates in a preset's real training
  * steps (the training loop: forward, loss, gradients, optimizer), from `process.memoryUsage().arrayBuffers`
  * before and after every kernel call. A kernel's own outputs come from recycled buffers, so what
- * shows is memory allocated behind its back: with CIFAR_SSL_ORT_CALLS=binding, above all
+ * shows is memory allocated behind its back: with TFJS_ONNX_ORT_CALLS=binding, above all
  * onnxruntime-node's copy of every output of a run, which the C API route does without (see
  * README, Performance).
  *

@@ -20,7 +20,7 @@
  * bench/pytorch-layers.py times the same convolutions in PyTorch, in the same format.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OnnxBackend } from '../lib/backend/onnx/backend';
+import type { OnnxBackend } from 'tfjs-backend-onnx';
 import { selectBackend } from '../lib/backend/select';
 import { getPreset } from '../lib/config/presets';
 import type { BackendName } from '../lib/config/types';

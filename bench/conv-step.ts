@@ -14,8 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { activateBackend } from '../lib/backend/loaders';
-import { registerOnnxBackend } from '../lib/backend/onnx/register';
-import { kernelTimings, resetKernelTimings, type KernelTiming } from '../lib/backend/onnx/timing';
+import { registerOnnxBackend, kernelTimings, resetKernelTimings, type KernelTiming } from 'tfjs-backend-onnx';
 import type { BackendName } from '../lib/config/types';
 import { makeTrainingStep } from './resnet-step';
 import { median } from '../lib/util/median';

@@ -17,7 +17,7 @@
  * Prints each case's median step and the median of the per-pair ratios (on / off).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OnnxBackend } from '../lib/backend/onnx/backend';
+import type { OnnxBackend } from 'tfjs-backend-onnx';
 import { selectBackend } from '../lib/backend/select';
 import { parsePositiveInt } from '../lib/cli/options';
 import { getPreset } from '../lib/config/presets';
@@ -31,12 +31,12 @@ import { benchArgs } from './args';
 function switcher(name: string, backend: OnnxBackend): (on: boolean) => void {
   if (name === 'background') {
     const background = backend.background;
-    if (background === undefined) throw new Error('the onnx backend has no background thread here (one core, or CIFAR_SSL_BACKGROUND=0)');
+    if (background === undefined) throw new Error('the onnx backend has no background thread here (one core, or TFJS_ONNX_BACKGROUND=0)');
     return (on) => { background.enabled = on; };
   }
   if (name === 'row-thread') {
     const rows = backend.rows;
-    if (rows === undefined) throw new Error('the onnx backend has no row thread here (one core, no shared SIMD arena, or CIFAR_SSL_ROW_THREAD=0)');
+    if (rows === undefined) throw new Error('the onnx backend has no row thread here (one core, no shared SIMD arena, or TFJS_ONNX_ROW_THREAD=0)');
     return (on) => { rows.enabled = on; };
   }
   if (name === 'phase-by-phase') return (on) => { backend.stridedInputGradient = on ? 'phase-by-phase' : 'polyphase'; };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts file with Node's built-in test runner (through tsx).
+// Runs every test/**/*.test.ts file, the study's and each workspace package's (packages/*/test),
+// with Node's built-in test runner (through tsx).
 // Node 20's `--test` takes no globs, so the file list is collected here.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -16,7 +17,8 @@ function collect(dir) {
 
 const root = path.join(__dirname, '..');
 const filter = process.argv.slice(2);
-let files = collect(path.join(root, 'test')).sort();
+const packages = fs.readdirSync(path.join(root, 'packages')).map((name) => path.join(root, 'packages', name, 'test'));
+let files = [path.join(root, 'test'), ...packages.filter((dir) => fs.existsSync(dir))].flatMap(collect).sort();
 if (filter.length > 0) files = files.filter((f) => filter.some((word) => f.includes(word)));
 if (files.length === 0) {
   console.error('no test files matched');

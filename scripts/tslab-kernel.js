@@ -7,6 +7,11 @@
 'use strict';
 const path = require('node:path');
 
+// Workspace packages (packages/*, such as tfjs-backend-onnx) are TypeScript that lib/ requires by
+// package name; tslab compiles only what notebooks import by relative path, so Node loads the
+// packages itself, through tsx as the command line does.
+require('tsx/cjs');
+
 const root = path.resolve(__dirname, '..');
 process.chdir(root);
 const { startKernel } = require(path.join(root, 'node_modules', 'tslab', 'dist', 'main.js'));

@@ -7,12 +7,9 @@
 import * as assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../lib/backend/fused-batch-norm';
-import type { OnnxBackend } from '../lib/backend/onnx/backend';
-import { ONNX_BACKEND_NAME, onnxKernelNames, registerOnnxBackend } from '../lib/backend/onnx/register';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, type OnnxBackend, ONNX_BACKEND_NAME, onnxKernelNames, registerOnnxBackend, onnxUnavailableReason } from 'tfjs-backend-onnx';
 import { batchNorm, disposeVariables, emptyVariables } from '../lib/models/layers';
 import { Rng } from '../lib/util/random';
-import { onnxUnavailableReason } from './helpers/onnx';
 
 const skip = onnxUnavailableReason(() => registerOnnxBackend({ threads: 2 }));
 

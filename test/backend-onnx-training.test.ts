@@ -15,8 +15,8 @@ import { selectBackend } from '../lib/backend/select';
 import { sgdCosine, simclrAugment } from '../lib/config/defaults';
 import type { PretrainConfig } from '../lib/config/types';
 import { pretrain } from '../lib/train/pretrain';
-import { onnxUnavailableReason } from './helpers/onnx';
 import { toyContext } from './helpers/toy-data';
+import { onnxUnavailableReason } from 'tfjs-backend-onnx';
 
 /** |onnx loss - cpu loss| allowed at every step, as a fraction of the cpu loss */
 const RELATIVE_TOLERANCE = 1e-3;

@@ -117,23 +117,23 @@ test('formatBackendReport: the choice, then one line per attempt', () => {
   ]);
 });
 
-test('ORT threads per kernel: cores - 1 by default, every core for convolutions, CIFAR_SSL_ORT_THREADS when set, a clear error when it is not a count', async () => {
-  const { defaultThreadCount } = await import('../lib/backend/onnx/runtime');
+test('ORT threads per kernel: cores - 1 by default, every core for convolutions, TFJS_ONNX_THREADS when set, a clear error when it is not a count', async () => {
+  const { defaultThreadCount } = await import('tfjs-backend-onnx');
   const os = await import('node:os');
   assert.equal(defaultThreadCount({}), Math.max(1, os.availableParallelism() - 1));
   assert.equal(defaultThreadCount({}, true), os.availableParallelism());
-  assert.equal(defaultThreadCount({ CIFAR_SSL_ORT_THREADS: '3' }), 3);
-  assert.equal(defaultThreadCount({ CIFAR_SSL_ORT_THREADS: '3' }, true), 3);
-  assert.throws(() => defaultThreadCount({ CIFAR_SSL_ORT_THREADS: '0' }), /CIFAR_SSL_ORT_THREADS=0 is not a thread count/);
-  assert.throws(() => defaultThreadCount({ CIFAR_SSL_ORT_THREADS: 'two' }), /give a whole number of at least 1/);
+  assert.equal(defaultThreadCount({ TFJS_ONNX_THREADS: '3' }), 3);
+  assert.equal(defaultThreadCount({ TFJS_ONNX_THREADS: '3' }, true), 3);
+  assert.throws(() => defaultThreadCount({ TFJS_ONNX_THREADS: '0' }), /TFJS_ONNX_THREADS=0 is not a thread count/);
+  assert.throws(() => defaultThreadCount({ TFJS_ONNX_THREADS: 'two' }), /give a whole number of at least 1/);
 });
 
 for (const [what, name, variable] of [
-  ['the background thread of the filter gradient', 'defaultBackgroundThread', 'CIFAR_SSL_BACKGROUND'],
-  ['the row thread of batch norm and element-wise passes', 'defaultRowThread', 'CIFAR_SSL_ROW_THREAD'],
+  ['the background thread of the filter gradient', 'defaultBackgroundThread', 'TFJS_ONNX_BACKGROUND'],
+  ['the row thread of batch norm and element-wise passes', 'defaultRowThread', 'TFJS_ONNX_ROW_THREAD'],
 ] as const) {
   test(`${what}: on with two convolution threads or more, ${variable}=0/1 when set, a clear error otherwise`, async () => {
-    const setting = (await import('../lib/backend/onnx/register'))[name];
+    const setting = (await import('tfjs-backend-onnx'))[name];
     assert.equal(setting({}, 2), true);
     assert.equal(setting({}, 1), false);
     assert.equal(setting({ [variable]: '0' }, 4), false);

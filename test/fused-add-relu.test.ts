@@ -1,5 +1,5 @@
 /**
- * The fused residual add + ReLU (lib/backend/fused-add-relu.ts) that the ResNet blocks use on the
+ * The fused residual add + ReLU (packages/tfjs-backend-onnx/src/ops/fused-add-relu.ts) that the ResNet blocks use on the
  * onnx backend gives the bits of relu(add(a, b)) on the same backend, forward and in both input
  * gradients: in the SIMD arena (large tensors) and through the fallback (small ones), on values
  * with zeros of both signs, infinities and NaN. Skipped when onnxruntime-node cannot load.
@@ -7,12 +7,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { ADD_RELU, fusedAddRelu, hasFusedAddRelu, RELU_GRAD } from '../lib/backend/fused-add-relu';
-import { kernelTimings, resetKernelTimings } from '../lib/backend/onnx/timing';
+import { ADD_RELU, fusedAddRelu, hasFusedAddRelu, RELU_GRAD, kernelTimings, resetKernelTimings, onnxUnavailableReason } from 'tfjs-backend-onnx';
 import { selectBackend } from '../lib/backend/select';
 import { Rng } from '../lib/util/random';
 import { assertSameBits } from './helpers/bits';
-import { onnxUnavailableReason } from './helpers/onnx';
 
 const SPECIAL = [0, -0, Number.NaN, Infinity, -Infinity, -1e-40, 1e-40, -3, 3];
 

@@ -1,5 +1,5 @@
 /**
- * The fused SGD update (lib/backend/fused-sgd.ts) that SgdOptimizer uses on the onnx backend gives
+ * The fused SGD update (packages/tfjs-backend-onnx/src/ops/fused-sgd.ts) that SgdOptimizer uses on the onnx backend gives
  * the bits of the composed tf ops it replaces, which the cpu backend (no such kernel) runs: every
  * combination of momentum, Nesterov and weight decay, over a few steps, on a vector with zeros of
  * both signs, tiny and huge values and a NaN. Skipped when onnxruntime-node cannot load.
@@ -7,15 +7,13 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { hasFusedSgd, SGD_UPDATE } from '../lib/backend/fused-sgd';
-import { kernelTimings, resetKernelTimings } from '../lib/backend/onnx/timing';
+import { hasFusedSgd, SGD_UPDATE, kernelTimings, resetKernelTimings, onnxUnavailableReason } from 'tfjs-backend-onnx';
 import { selectBackend } from '../lib/backend/select';
 import { sgdCosine } from '../lib/config/defaults';
 import type { OptimizerConfig } from '../lib/config/types';
 import { makeOptimizer } from '../lib/optim/optimizer';
 import { Rng } from '../lib/util/random';
 import { assertSameBits } from './helpers/bits';
-import { onnxUnavailableReason } from './helpers/onnx';
 
 /** Large enough for the onnx backend's SIMD element-wise path (4096 floats and up), plus a short one. */
 const SIZES = { 'conv.kernel': 5003, 'bn.gamma': 7 };

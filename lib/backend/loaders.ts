@@ -6,9 +6,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../config/types';
-// Type-only, so loading this file never loads the onnx backend; it still puts the file in the
-// program tslab compiles, which is what lets the require() below find it inside a notebook.
-import type * as OnnxRegister from './onnx/register';
+import { registerOnnxBackend } from 'tfjs-backend-onnx';
 import { installWasmTrainingKernels } from './wasm-gradients';
 
 /** Makes `name` the current tfjs backend; resolves to what it is, throws with why it is not usable. */
@@ -20,7 +18,7 @@ export async function activateBackend(name: BackendName): Promise<string> {
       return `native TensorFlow through ${binding}`;
     }
     case 'onnx':
-      loadOnnxBackend();
+      registerOnnxBackend(); // throws with the reason when onnxruntime-node is unusable
       await useBackend('onnx');
       return 'ONNX Runtime (onnxruntime-node) for the heavy kernels, the cpu kernels for the rest';
     case 'wasm': {
@@ -87,17 +85,6 @@ function readManifest(name: string): { name: string; version: string } | null {
   } catch {
     return null;
   }
-}
-
-function loadOnnxBackend(): void {
-  let register: typeof OnnxRegister;
-  try {
-    // required lazily, so a broken onnx backend costs only itself: selection moves on to wasm
-    register = require('./onnx/register') as typeof OnnxRegister;
-  } catch (error) {
-    throw new Error(`lib/backend/onnx/register could not be loaded: ${firstLine(error)}`);
-  }
-  register.registerOnnxBackend(); // throws with the reason when onnxruntime-node is unusable
 }
 
 let wasmPathsSet = false;

@@ -3,7 +3,7 @@
  * under a stable path in a `ModuleVariables` and returns the forward function.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchNormTrain, hasFusedBatchNorm } from '../backend/fused-batch-norm';
+import { fusedBatchNormTrain, hasFusedBatchNorm } from 'tfjs-backend-onnx';
 import type { Rng } from '../util/random';
 
 /** The two variable maps of a module while it is being built (see `Module` in types.ts). */

@@ -3,7 +3,7 @@
  * and no max-pool, so 32x32 images keep their resolution into the first stage.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedAddRelu, hasFusedAddRelu } from '../backend/fused-add-relu';
+import { fusedAddRelu, hasFusedAddRelu } from 'tfjs-backend-onnx';
 import type { EncoderConfig } from '../config/types';
 import type { Rng } from '../util/random';
 import { batchNorm, conv2d, disposeVariables, emptyVariables, globalAveragePool, relu, type ModuleVariables } from './layers';

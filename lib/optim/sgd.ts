@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedSgdUpdate, hasFusedSgd } from '../backend/fused-sgd';
+import { fusedSgdUpdate, hasFusedSgd } from 'tfjs-backend-onnx';
 import type { OptimizerConfig } from '../config/types';
 import { weightDecayOf } from './decay';
 import type { Optimizer } from './optimizer';
@@ -24,7 +24,7 @@ export class SgdOptimizer implements Optimizer {
     tf.tidy(() => {
       for (const [name, w, grad] of withParams(this.params, grads)) {
         if (fused) {
-          // One kernel per parameter, same bits as the ops below (lib/backend/fused-sgd.ts).
+          // One kernel per parameter, same bits as the ops below (packages/tfjs-backend-onnx/src/ops/fused-sgd.ts).
           const v = momentum > 0 ? slotOf(this.slots, name, 'momentum') : undefined;
           const [wNew, vNew] = fusedSgdUpdate(w, grad, v, { learningRate, momentum, weightDecay: weightDecayOf(name, this.config), nesterov });
           w.assign(wNew);

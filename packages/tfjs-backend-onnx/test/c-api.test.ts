@@ -1,15 +1,15 @@
 /**
- * The two ways the onnx backend reaches ONNX Runtime (lib/backend/onnx/runtime.ts): its C API
+ * The two ways the onnx backend reaches ONNX Runtime (src/runtime.ts): its C API
  * through koffi, where ORT writes outputs into the caller's arrays, and onnxruntime-node's
  * binding. The same graphs give the same bits either way; errors name the problem either way; the
- * way in is chosen by CIFAR_SSL_ORT_CALLS. Skipped when onnxruntime-node or koffi cannot load.
+ * way in is chosen by TFJS_ONNX_ORT_CALLS. Skipped when onnxruntime-node or koffi cannot load.
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { convGraph, type ConvGeometry } from '../lib/backend/onnx/conv-graphs';
-import type { GraphSpec } from '../lib/backend/onnx/proto';
-import { loadOrtRuntime, requestedCalls, type OrtRuntime } from '../lib/backend/onnx/runtime';
-import { Rng } from '../lib/util/random';
+import { convGraph, type ConvGeometry } from '../src/conv-graphs';
+import type { GraphSpec } from '../src/proto';
+import { loadOrtRuntime, requestedCalls, type OrtRuntime } from '../src/runtime';
+import { Rng } from './helpers/random';
 
 function runtimeOrReason(): OrtRuntime | string {
   try {
@@ -102,12 +102,12 @@ test('a run that fails throws an Error with ORT\'s message through the C API, an
   assert.deepEqual(Array.from(y as Float32Array), [0, 1, 0, 2]);
 });
 
-test('CIFAR_SSL_ORT_CALLS chooses the way in and rejects anything else with the choices', () => {
+test('TFJS_ONNX_ORT_CALLS chooses the way in and rejects anything else with the choices', () => {
   assert.equal(requestedCalls({}), undefined);
-  assert.equal(requestedCalls({ CIFAR_SSL_ORT_CALLS: '' }), undefined);
-  assert.equal(requestedCalls({ CIFAR_SSL_ORT_CALLS: 'binding' }), 'binding');
-  assert.equal(requestedCalls({ CIFAR_SSL_ORT_CALLS: 'c-api' }), 'c-api');
-  assert.throws(() => requestedCalls({ CIFAR_SSL_ORT_CALLS: 'ffi' }), /CIFAR_SSL_ORT_CALLS=ffi: give c-api .* or binding/);
+  assert.equal(requestedCalls({ TFJS_ONNX_ORT_CALLS: '' }), undefined);
+  assert.equal(requestedCalls({ TFJS_ONNX_ORT_CALLS: 'binding' }), 'binding');
+  assert.equal(requestedCalls({ TFJS_ONNX_ORT_CALLS: 'c-api' }), 'c-api');
+  assert.throws(() => requestedCalls({ TFJS_ONNX_ORT_CALLS: 'ffi' }), /TFJS_ONNX_ORT_CALLS=ffi: give c-api .* or binding/);
 });
 
 test('a runtime loaded for the binding cannot be switched to the C API, and says why', { skip }, () => {

@@ -1,6 +1,6 @@
-/** The fused SGD update (lib/backend/fused-sgd.ts) on this backend's typed arrays. */
+/** The fused SGD update (src/ops/fused-sgd.ts) on this backend's typed arrays. */
 import * as tf from '@tensorflow/tfjs';
-import { SGD_UPDATE, sgdUpdateInto, type SgdUpdateAttrs } from '../../fused-sgd';
+import { SGD_UPDATE, sgdUpdateInto, type SgdUpdateAttrs } from '../ops/fused-sgd';
 import type { OnnxKernel, OnnxKernelArgs } from './kernel-utils';
 
 function sgdUpdate({ inputs, backend, attrs }: OnnxKernelArgs<SgdUpdateAttrs>): tf.TensorInfo[] {

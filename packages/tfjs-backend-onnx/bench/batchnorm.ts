@@ -1,24 +1,21 @@
 /**
  * Milliseconds of the training-mode batch-norm passes (+ ReLU) of the onnx backend's SIMD arena,
  * the generic kernels (simd/batchnorm-kernels.ts) against those compiled for the channel count
- * (simd/batchnorm-unrolled.ts), on the activations of the quick encoder's three stages.
+ * (simd/batchnorm-unrolled.ts), on the activations of a small CIFAR ResNet's three stages (32x32x16, 16x16x32, 8x8x64).
  *
- *   npx tsx bench/batchnorm.ts [--batch 128] [--repeats 15]
+ *   npm run bench:batchnorm -- [--batch 128] [--repeats 15]
  *
  * Forward: the statistics pass and the output pass; backward: the gradient sums and the input
  * gradient. Each time is the second fastest of `repeats` calls, the two kinds alternating. The
  * arrays stay in the cache between calls as far as they fit, so this shows the kernels' own speed;
  * inside a training step the activations come from memory and the gap narrows.
  */
-import { SLOT } from '../lib/backend/onnx/kernels/batchnorm-train';
-import { WasmArena } from '../lib/backend/onnx/simd/arena';
-import type { BatchNormSimd } from '../lib/backend/onnx/simd/batchnorm-kernels';
-import { parsePositiveInt } from '../lib/cli/options';
-import { benchArgs, secondFastest } from './args';
+import { SLOT } from '../src/kernels/batchnorm-train';
+import { WasmArena } from '../src/simd/arena';
+import type { BatchNormSimd } from '../src/simd/batchnorm-kernels';
+import { positiveIntOptions, secondFastest } from './options';
 
-const args = benchArgs(['--batch', '--repeats']);
-const batch = parsePositiveInt(args.get('--batch') ?? '128', '--batch');
-const repeats = parsePositiveInt(args.get('--repeats') ?? '15', '--repeats');
+const { batch, repeats } = positiveIntOptions({ batch: 128, repeats: 15 });
 const arena = new WasmArena(1024 * 2 ** 20);
 
 console.log(`batch ${batch}, second fastest of ${repeats}, ms`);

@@ -1,10 +1,10 @@
 /**
- * The fused residual add + ReLU (lib/backend/fused-add-relu.ts): one SIMD pass each way where the
+ * The fused residual add + ReLU (src/ops/fused-add-relu.ts): one SIMD pass each way where the
  * tensors lie in the arena; elsewhere this backend's own Add, Relu, Step and Multiply kernels in
  * turn, so the results are theirs in every case.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ADD_RELU, RELU_GRAD } from '../../fused-add-relu';
+import { ADD_RELU, RELU_GRAD } from '../ops/fused-add-relu';
 import type { OnnxBackend } from '../backend';
 import { elementwiseJob, elementwiseKernels } from './elementwise';
 import type { OnnxKernel, OnnxKernelArgs } from './kernel-utils';

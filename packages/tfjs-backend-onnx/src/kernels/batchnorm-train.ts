@@ -1,11 +1,11 @@
 /**
- * The fused training-mode batch norm (+ ReLU) kernels of lib/backend/fused-batch-norm.ts: batch
+ * The fused training-mode batch norm (+ ReLU) kernels of src/ops/fused-batch-norm.ts: batch
  * statistics in one pass (sums shifted by the first row, so the variance does not cancel), the
  * output in a second; backward, the two per-channel gradient sums in one pass and dx in a second.
  * SIMD in the arena, else JavaScript loops; per-channel totals are always added in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, type BatchNormTrainAttrs } from '../../fused-batch-norm';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, type BatchNormTrainAttrs } from '../ops/fused-batch-norm';
 import type { OnnxBackend } from '../backend';
 import { SCRATCH_SLOT_FLOATS, type WasmArena } from '../simd/arena';
 import type { OnnxKernel, OnnxKernelArgs } from './kernel-utils';

@@ -1,15 +1,15 @@
 /**
- * The batch-norm passes compiled for one channel count (lib/backend/onnx/simd/batchnorm-unrolled.ts)
+ * The batch-norm passes compiled for one channel count (src/simd/batchnorm-unrolled.ts)
  * against the generic SIMD kernels (simd/batchnorm-kernels.ts): the same floats, bit for bit, for
  * channel counts that fill whole groups of 16 channels or leave a partial one, with and without
  * the ReLU, with inputs that straddle zero so the ReLU mask matters. Needs WebAssembly SIMD only.
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SLOT } from '../lib/backend/onnx/kernels/batchnorm-train';
-import { WasmArena } from '../lib/backend/onnx/simd/arena';
-import { unrollable } from '../lib/backend/onnx/simd/batchnorm-unrolled';
-import { Rng } from '../lib/util/random';
+import { SLOT } from '../src/kernels/batchnorm-train';
+import { WasmArena } from '../src/simd/arena';
+import { unrollable } from '../src/simd/batchnorm-unrolled';
+import { Rng } from './helpers/random';
 import { filledBlock as filled } from './helpers/arena';
 
 

@@ -1,16 +1,16 @@
 /**
  * The layout passes of the filter gradient as a convolution over the batch
- * (lib/backend/onnx/kernels/filter-grad-by-conv.ts): the WebAssembly SIMD kernels write exactly
+ * (src/kernels/filter-grad-by-conv.ts): the WebAssembly SIMD kernels write exactly
  * what the plain loops write, for every NCHWc block size a CPU may have (4, 8, 16), and the plain
  * loops put each value where the definition says. Needs WebAssembly SIMD only, not ORT.
  */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchConvInputSize, type ConvGeometry } from '../lib/backend/onnx/conv-graphs';
-import { filterGradGroups, layoutImagesInBlocks, layoutImagesAsFilterInputs } from '../lib/backend/onnx/kernels/filter-grad-by-conv';
-import { roundUp } from '../lib/backend/onnx/layout';
-import { WasmArena } from '../lib/backend/onnx/simd/arena';
-import { Rng } from '../lib/util/random';
+import { batchConvInputSize, type ConvGeometry } from '../src/conv-graphs';
+import { filterGradGroups, layoutImagesInBlocks, layoutImagesAsFilterInputs } from '../src/kernels/filter-grad-by-conv';
+import { roundUp } from '../src/layout';
+import { WasmArena } from '../src/simd/arena';
+import { Rng } from './helpers/random';
 import { filledBlock as filled } from './helpers/arena';
 
 function geometry(batch: number, size: number, inChannels: number, outChannels: number, filter: number, stride: number, pad: number): ConvGeometry {

@@ -1,16 +1,16 @@
 /**
- * Chunked sums shared out with helper threads (lib/backend/onnx/parallel): the same bits whether
+ * Chunked sums shared out with helper threads (src/parallel): the same bits whether
  * one thread or two run the chunks, the helper really takes chunks, errors on either side surface
  * with their reason and leave the runner usable. Skipped when onnxruntime-node cannot load.
  */
 import * as assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { ChunkedSumJob } from '../lib/backend/onnx/parallel/chunked-sum';
-import { ChunkedSumRunner } from '../lib/backend/onnx/parallel/helper-threads';
-import { copyRows, rowRegionLength, type RowLayout } from '../lib/backend/onnx/parallel/row-layout';
-import type { GraphSpec } from '../lib/backend/onnx/proto';
-import { loadOrtRuntime, type OrtRuntime } from '../lib/backend/onnx/runtime';
-import { Rng } from '../lib/util/random';
+import type { ChunkedSumJob } from '../src/parallel/chunked-sum';
+import { ChunkedSumRunner } from '../src/parallel/helper-threads';
+import { copyRows, rowRegionLength, type RowLayout } from '../src/parallel/row-layout';
+import type { GraphSpec } from '../src/proto';
+import { loadOrtRuntime, type OrtRuntime } from '../src/runtime';
+import { Rng } from './helpers/random';
 
 function tryRuntime(): OrtRuntime | undefined {
   try {

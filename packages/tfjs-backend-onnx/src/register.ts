@@ -66,10 +66,10 @@ export function onnxKernelNames(): string[] {
 }
 
 /** Environment variable that turns the background thread of the filter gradient on (1) or off (0). */
-export const BACKGROUND_ENV_VAR = 'CIFAR_SSL_BACKGROUND';
+export const BACKGROUND_ENV_VAR = 'TFJS_ONNX_BACKGROUND';
 
 /**
- * Whether filter gradients go to a background thread: CIFAR_SSL_BACKGROUND when set (0 or 1),
+ * Whether filter gradients go to a background thread: TFJS_ONNX_BACKGROUND when set (0 or 1),
  * else when convolutions get at least two threads.
  */
 export function defaultBackgroundThread(env: NodeJS.ProcessEnv, wideThreads: number): boolean {
@@ -84,11 +84,11 @@ function onOffSetting(env: NodeJS.ProcessEnv, name: string, fallback: boolean, o
   throw new Error(`${name}=${value}: give 0 (${off}) or 1 (${on})`);
 }
 
-export const ROW_THREAD_ENV_VAR = 'CIFAR_SSL_ROW_THREAD';
+export const ROW_THREAD_ENV_VAR = 'TFJS_ONNX_ROW_THREAD';
 
 /**
  * Whether batch norm's row passes are shared with a row thread (which makes the SIMD arena a
- * shared memory): CIFAR_SSL_ROW_THREAD when set (0 or 1), else when convolutions get at least two
+ * shared memory): TFJS_ONNX_ROW_THREAD when set (0 or 1), else when convolutions get at least two
  * threads.
  */
 export function defaultRowThread(env: NodeJS.ProcessEnv, wideThreads: number): boolean {

@@ -8,8 +8,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import type { GraphSpec } from '../lib/backend/onnx/proto';
-import { loadOrtRuntime, type OrtCalls, type OrtRuntime } from '../lib/backend/onnx/runtime';
+import type { GraphSpec } from '../src/proto';
+import { loadOrtRuntime, type OrtCalls, type OrtRuntime } from '../src/runtime';
 
 function runtimeOrReason(calls: OrtCalls): OrtRuntime | string {
   try {

@@ -191,7 +191,7 @@ function tensorType(data: OrtData): string {
  * to split) 1.5-3x slower and less predictable than one. `wide` kernels (convolutions, split by
  * MLAS over output channels and rows) get every core: on 2 cores the quick encoder's 16x16 and
  * 8x8 convolutions ran about 1.4x faster with two, and the SimCLR step about 8% faster.
- * CIFAR_SSL_ORT_THREADS sets both.
+ * TFJS_ONNX_THREADS sets both.
  */
 export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env, wide = false): number {
   const fromEnv = env[ORT_THREADS_ENV_VAR];
@@ -207,12 +207,12 @@ export function defaultThreadCount(env: NodeJS.ProcessEnv = process.env, wide = 
 }
 
 /** Environment variable that overrides the ORT threads per kernel (for measuring, or a quiet many-core machine). */
-export const ORT_THREADS_ENV_VAR = 'CIFAR_SSL_ORT_THREADS';
+export const ORT_THREADS_ENV_VAR = 'TFJS_ONNX_THREADS';
 
 /** Environment variable that chooses how runs reach ORT: c-api (the default where koffi loads) or binding. */
-export const ORT_CALLS_ENV_VAR = 'CIFAR_SSL_ORT_CALLS';
+export const ORT_CALLS_ENV_VAR = 'TFJS_ONNX_ORT_CALLS';
 
-/** The way in asked for by CIFAR_SSL_ORT_CALLS, or undefined for the default. */
+/** The way in asked for by TFJS_ONNX_ORT_CALLS, or undefined for the default. */
 export function requestedCalls(env: NodeJS.ProcessEnv = process.env): OrtCalls | undefined {
   const value = env[ORT_CALLS_ENV_VAR];
   if (value === undefined || value === '') return undefined;

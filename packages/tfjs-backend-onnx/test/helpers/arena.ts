@@ -1,7 +1,7 @@
 /** Arrays in a SIMD arena for the tests of the onnx backend's WebAssembly kernels. */
 import * as assert from 'node:assert/strict';
-import type { WasmArena } from '../../lib/backend/onnx/simd/arena';
-import type { Rng } from '../../lib/util/random';
+import type { WasmArena } from '../../src/simd/arena';
+import type { Rng } from './random';
 
 /** A block of `length` floats from the arena, filled with scale * N(0, 1) + offset. */
 export function filledBlock(arena: WasmArena, length: number, rng: Rng, scale = 1, offset = 0): Float32Array {
