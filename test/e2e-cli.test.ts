@@ -8,8 +8,11 @@ import { PROJECT_ROOT, realDataOrSkipReason } from './helpers/real-data';
 
 const BIN = path.join(PROJECT_ROOT, 'bin', 'cifar-ssl.js');
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, CIFAR_SSL_BACKEND: 'wasm' } });
+/** a folder that exists but holds no saved encoder */
+const LIB = path.join(PROJECT_ROOT, 'lib');
+
+function cli(args: string[], where: { cwd: string; env: NodeJS.ProcessEnv } = { cwd: PROJECT_ROOT, env: process.env }): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: where.cwd, encoding: 'utf8', env: { ...where.env, CIFAR_SSL_BACKEND: 'wasm' } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -29,12 +32,15 @@ describe('command line', () => {
       [['train', '--preset', 'smoke', '--labels', '0'], /label fraction must be/],
       [['train', '--preset', 'nope'], /unknown preset "nope"; choose one of smoke, quick, cpu, paper/],
       [['probe', '--preset', 'smoke', '--encoder', '/no/such/encoder'], /encoder folder \/no\/such\/encoder does not exist/],
+      [['probe', '--preset', 'smoke', '--encoder', LIB], /no saved weights in .*lib .*pass the encoder\/ folder/],
       [['train', '--preset', 'smoke', '--set', 'optimizer.nosuch=1'], /unknown configuration path "optimizer.nosuch"/],
       [['pretrain', '--preset', 'smoke', '--backend', 'gpu'], /unknown backend "gpu"/],
       [['pretrain', '--bogus-flag'], /unknown option '--bogus-flag'/],
     ];
+    // where no data is and none can be imported: arguments are checked before any data is loaded
+    const withoutData = { cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-no-data-')), env: { ...process.env, CIFAR_SSL_DATA_FROM: '' } };
     for (const [args, message] of cases) {
-      const result = cli(args);
+      const result = cli(args, withoutData);
       assert.equal(result.status, 2, `${args.join(' ')}: exit ${result.status}, stderr ${result.stderr}`);
       assert.match(result.stderr, message, args.join(' '));
     }
@@ -86,7 +92,7 @@ describe('the benchmark command on the smoke preset (real CIFAR-10)', () => {
     if (skip) return t.skip(skip);
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-bench-'));
     // onnx and wasm (the cpu backend takes minutes even on smoke); onnx is skipped where it cannot load.
-    const result = cli(['bench', '--presets', 'smoke', '--backends', 'onnx,wasm', '--steps', '1', '--rounds', '2', '--no-pytorch', '--no-readme', '--out', out]);
+    const result = cli(['bench', '--presets', 'smoke', '--backends', 'onnx,wasm', '--steps', '1', '--rounds', '2', '--no-pytorch', '--no-doc', '--out', out]);
     assert.equal(result.status, 0, result.stderr);
     const bench = JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8')) as { cases: Array<{ backend: string; step: string; imagesPerSecond: number; roundStepMs: number[]; kernels: unknown[] }> };
     const onnx = /onnx: skipped/.test(result.stdout) ? [] : ['onnx simclr', 'onnx supervised'];

@@ -202,7 +202,7 @@ test('README markers: the section between them is replaced, the rest kept; missi
 test('results section states data, backend, runs and wall time, from the records only', () => {
   const md = renderResultsSection(records, {
     preset: 'smoke', recordsFile: 'results/smoke/records.json', pretrainSeconds: 90,
-    figures: [{ title: 'Accuracy', html: 'figures/smoke/a.html', png: 'figures/smoke/a.png' }],
+    figures: [{ name: 'accuracy-vs-labels', title: 'Accuracy', html: 'figures/smoke/a.html', png: 'figures/smoke/a.png' }],
   });
   assert.match(md, /preset `smoke`/);
   assert.match(md, /fingerprint `f00d`/);
@@ -255,6 +255,34 @@ test('buildReport: figures, CSV tables and the README section from a results fol
     const twoSections = fs.readFileSync(readme, 'utf8');
     assert.match(twoSections, /results:start -->\nkept\n/);
     assert.match(twoSections, /results-smoke:start -->\n### Results: preset `smoke`/);
+
+    // With a results document, the full section goes there (links relative to it) and the README
+    // gets the headline (links relative to the README) and a link to the full section.
+    fs.mkdirSync(path.join(root, 'docs'));
+    const resultsDoc = path.join(root, 'docs', 'results.md');
+    fs.writeFileSync(resultsDoc, '# Results\n<!-- results-smoke:start -->\n<!-- results-smoke:end -->\n');
+    fs.writeFileSync(readme, '# x\n<!-- headline-smoke:start -->\n<!-- headline-smoke:end -->\nfooter\n');
+    await buildReport({
+      preset: 'smoke', resultsRoot: path.join(root, 'results'), figuresDir: path.join(root, 'figures'),
+      readme, resultsDoc, png: false, root, log: () => {},
+    });
+    const full = fs.readFileSync(resultsDoc, 'utf8');
+    assert.match(full, /### Results: preset `smoke`/);
+    assert.match(full, /\[\.\.\/results\/smoke\/records\.json\]/);
+    assert.match(full, /\.\.\/figures\/smoke\/accuracy-vs-labels\.html/);
+    const headline = fs.readFileSync(readme, 'utf8');
+    assert.match(headline, /headline-smoke:start -->\n_Preset `smoke`.*\(results\/smoke\/records\.json\).*\(docs\/results\.md#results-preset-smoke\)/);
+    assert.match(headline, /\*\*Test accuracy \(%\), mean ± std over seeds\*\*/);
+    assert.match(headline, /headline-smoke:end -->\nfooter\n$/);
+    assert.doesNotMatch(headline, /### Results/);
+
+    // A results document without the preset's markers is an error naming them, and is left alone.
+    fs.writeFileSync(resultsDoc, '# Results\n');
+    await assert.rejects(buildReport({
+      preset: 'smoke', resultsRoot: path.join(root, 'results'), figuresDir: path.join(root, 'figures'),
+      readme, resultsDoc, png: false, root, log: () => {},
+    }), /lacks the <!-- results-smoke:start --> marker/);
+    assert.equal(fs.readFileSync(resultsDoc, 'utf8'), '# Results\n');
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

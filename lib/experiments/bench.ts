@@ -252,7 +252,7 @@ export interface ReferenceRun {
 }
 
 /**
- * Times the same steps in PyTorch with `python` (bench/pytorch-step.py), for the README's ratio to
+ * Times the same steps in PyTorch with `python` (bench/pytorch-step.py), for docs/performance.md's ratio to
  * PyTorch; null with the reason when that Python has no torch. Runs after the tfjs cases, in the
  * same command, so both are measured under the same conditions.
  */

@@ -19,7 +19,7 @@ import {
 } from './figures/index';
 import { projectionFigure, type FeaturePanel } from './figures/projection';
 import type { Figure } from './plotly-types';
-import { renderResultsSection, sectionMarkers, updateReadme, type FigureLink, type ResultsMeta } from './readme';
+import { renderHeadlineSection, renderResultsSection, sectionMarkers, updateReadme, type FigureLink, type ResultsMeta } from './readme';
 import { renderPresetsSection } from './presets-section';
 import { loadReportInputs, type ReportInputs } from './run-data';
 import { groupRecords, summarise, type RecordGroup } from './stats';
@@ -32,8 +32,13 @@ export interface ReportOptions {
   resultsRoot: string;
   /** figures go to `<figuresDir>/<preset>` (HTML, PNG and one plotly.min.js) */
   figuresDir: string;
-  /** README whose results markers get the section, or null to leave it alone */
+  /**
+   * README: gets the presets table, the headline section (`headline-<preset>` markers) and the full
+   * results section where it carries their markers; null leaves it alone
+   */
   readme: string | null;
+  /** document of the full per-preset results sections (`results-<preset>` markers, e.g. docs/results.md); null or absent: none */
+  resultsDoc?: string | null;
   png: boolean;
   /** the loaded data, when at hand: adds a figure of sample training images */
   data?: { dataset: CifarDataset };
@@ -198,25 +203,43 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
     await writer.close();
   }
 
-  const readmeDir = options.readme ? path.dirname(path.resolve(options.readme)) : process.cwd();
-  const link = (file: string): string => path.relative(readmeDir, path.resolve(file)).split(path.sep).join('/');
   const studyMeta = readStudyMeta(inputs.resultsDir);
-  const meta: ResultsMeta = {
-    ...context,
-    recordsFile: link(path.join(inputs.resultsDir, 'records.json')),
-    figures: figures.map((f): FigureLink => ({ title: f.title, html: link(f.html), png: f.png ? link(f.png) : null })),
-    pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
-    studySeconds: studyMeta && studyMeta.complete !== false ? studyMeta.wallSeconds : undefined,
+  /** The section's facts, with every path relative to `document`, where the links will sit. */
+  const metaFor = (document: string | null): ResultsMeta => {
+    const documentDir = document ? path.dirname(path.resolve(document)) : process.cwd();
+    const link = (file: string): string => path.relative(documentDir, path.resolve(file)).split(path.sep).join('/');
+    return {
+      ...context,
+      recordsFile: link(path.join(inputs.resultsDir, 'records.json')),
+      figures: figures.map((f): FigureLink => ({ name: f.name, title: f.title, html: link(f.html), png: f.png ? link(f.png) : null })),
+      pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
+      studySeconds: studyMeta && studyMeta.complete !== false ? studyMeta.wallSeconds : undefined,
+    };
   };
-  const markdown = renderResultsSection(records, meta);
+  const markdown = renderResultsSection(records, metaFor(options.resultsDoc ?? options.readme));
+  const perPreset = `results-${options.preset}`;
+  const has = (text: string, section: string): boolean => text.includes(sectionMarkers(section)[0]);
+  let fullSectionDoc: string | null = null;
+  if (options.resultsDoc && (!options.readme || !has(fs.readFileSync(options.readme, 'utf8'), perPreset))) {
+    // the results document must carry the preset's markers: a missing pair is an error naming the fix
+    updateReadme(options.resultsDoc, renderResultsSection(records, metaFor(options.resultsDoc)), perPreset);
+    fullSectionDoc = options.resultsDoc;
+  }
   if (options.readme) {
-    // A README can hold one results section per preset (`results-<preset>` markers); without them
-    // the plain `results` markers take the section.
-    const perPreset = `results-${options.preset}`;
     const readmeText = fs.readFileSync(options.readme, 'utf8');
-    updateReadme(options.readme, markdown, readmeText.includes(sectionMarkers(perPreset)[0]) ? perPreset : 'results');
-    // The presets table is optional: only READMEs that carry its markers get it.
-    if (readmeText.includes(sectionMarkers('presets')[0])) {
+    const readmeMeta = metaFor(options.readme);
+    if (fullSectionDoc === null) {
+      // A README can hold one results section per preset (`results-<preset>` markers); without them
+      // the plain `results` markers take the section.
+      updateReadme(options.readme, renderResultsSection(records, readmeMeta), has(readmeText, perPreset) ? perPreset : 'results');
+    }
+    // The headline and the presets table are optional: only READMEs that carry their markers get them.
+    const headline = `headline-${options.preset}`;
+    if (has(readmeText, headline)) {
+      const fullLink = fullSectionDoc === null ? null : `${path.relative(path.dirname(path.resolve(options.readme)), path.resolve(fullSectionDoc)).split(path.sep).join('/')}#results-preset-${options.preset}`;
+      updateReadme(options.readme, renderHeadlineSection(records, readmeMeta, fullLink), headline);
+    }
+    if (has(readmeText, 'presets')) {
       updateReadme(options.readme, renderPresetsSection(options.resultsRoot), 'presets');
     }
   }

@@ -38,15 +38,25 @@ export interface SupervisedResult {
 
 /** Builds the encoder of a run: random, or loaded from a saved encoder folder (checked against the configuration). */
 export function initialEncoder(config: SupervisedConfig, rng: Rng): Encoder {
-  if (config.init !== 'scratch') assertEncoderFolder(config.init);
+  if (config.init !== 'scratch') assertSavedEncoder(config.init);
   const encoder = makeEncoder(config.encoder, rng);
   if (config.init !== 'scratch') loadModuleWeights(encoder, config.init);
   return encoder;
 }
 
-function assertEncoderFolder(dir: string): void {
+/**
+ * Checks that `dir` holds a saved encoder (the folder and a readable manifest) and throws a
+ * UsageError naming the problem when it does not; commands call it before they load any data.
+ */
+export function assertSavedEncoder(dir: string): void {
   if (!fs.existsSync(dir)) {
     throw new UsageError(`encoder folder ${dir} does not exist; pass --init scratch or the encoder/ folder of a pretraining run`);
+  }
+  try {
+    readWeightsManifest(dir);
+  } catch (error) {
+    // an argument that names no saved encoder is a usage error (exit 2), like a missing folder
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}; pass the encoder/ folder of a pretraining run`);
   }
 }
 
@@ -63,7 +73,7 @@ export function supervisedRunHash(config: SupervisedConfig, encoderHash?: string
 
 /** The pretraining configuration hash a saved encoder records, or its tensor layout when it records none. */
 function savedEncoderHash(dir: string): string {
-  assertEncoderFolder(dir);
+  assertSavedEncoder(dir);
   const manifest = readWeightsManifest(dir);
   const saved = manifest.extra?.configHash;
   return typeof saved === 'string' ? saved : configHash(manifest.tensors);

@@ -19,7 +19,8 @@ interface BenchCommandOptions {
   rounds: string;
   dataDir: string;
   out: string;
-  readme: string | false;
+  /** false with --no-doc */
+  doc: string | false;
   /** false with --no-pytorch */
   pytorch: string | false;
   /** internal: measure this backend in this process (one turn of a round) and write the result to measureOut */
@@ -31,15 +32,15 @@ interface BenchCommandOptions {
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('images/s of the real SimCLR and supervised training steps per preset encoder and backend, with a per-kernel breakdown; writes results/bench and the README performance section')
+    .description('images/s of the real SimCLR and supervised training steps per preset encoder and backend, with a per-kernel breakdown; writes results/bench and the benchmark section of docs/performance.md')
     .option('--presets <names>', 'comma-separated presets whose encoders are timed', 'quick,cpu')
     .option('--backends <names>', 'comma-separated backends (unavailable ones are skipped with the reason)', 'onnx,wasm')
     .option('--steps <n>', 'timed steps per case and round (after two untimed warm-up steps)', '4')
     .option('--rounds <n>', 'times each backend and PyTorch take their turn (the load of a shared machine drifts; each case reports its median round)', '3')
     .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin', 'data')
     .option('--out <dir>', 'where bench.json and bench.md go', path.join('results', 'bench'))
-    .option('--readme <file>', 'README whose performance section is regenerated', 'README.md')
-    .option('--no-readme', 'do not touch the README')
+    .option('--doc <file>', 'document whose benchmark section (bench markers) is regenerated', 'docs/performance.md')
+    .option('--no-doc', 'write results/bench only')
     .option('--pytorch <python>', 'Python whose PyTorch times the same steps for comparison (bench/pytorch-step.py); skipped with a message when it has no torch', '/usr/bin/python3')
     .option('--no-pytorch', 'no PyTorch comparison')
     .addOption(new Option('--measure <backend>').hideHelp())
@@ -86,7 +87,7 @@ export function register(program: Command): void {
       ].join('\n');
       writeJsonAtomic(path.join(options.out, 'bench.json'), { command, machine, backendsAvailable: BACKEND_ORDER, cases, reference });
       fs.writeFileSync(path.join(options.out, 'bench.md'), markdown + '\n');
-      if (options.readme !== false) updateReadme(options.readme, markdown, 'bench');
+      if (options.doc !== false) updateReadme(options.doc, markdown, 'bench');
       console.log(markdown);
     });
 }

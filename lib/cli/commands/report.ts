@@ -25,18 +25,20 @@ interface ReportCommandOptions {
   figures: string;
   /** false with --no-readme */
   readme: string | false;
+  resultsDoc: string;
   png: boolean;
 }
 
 export function register(program: Command): void {
   program
     .command('report')
-    .description('figures, tables and the README results section from the records of a preset (trains nothing)')
+    .description('figures, tables, the README headline and the full results section (docs/results.md) from the records of a preset (trains nothing)')
     .option('--preset <name>', PRESET_NAMES.join(', '), defaultPresetName())
     .option('--results <dir>', 'records are read from <dir>/<preset>; CSV tables are written there', 'results')
     .option('--figures <dir>', 'figures go to <dir>/<preset>', 'figures')
-    .option('--readme <file>', 'README whose results section (between the results markers) is regenerated', 'README.md')
-    .option('--no-readme', 'leave the README alone')
+    .option('--readme <file>', 'README whose presets table and headline-<preset> section are regenerated', 'README.md')
+    .option('--results-doc <file>', 'document whose results-<preset> section (every table and figure) is regenerated', 'docs/results.md')
+    .option('--no-readme', 'leave the README and the results document alone')
     .option('--no-png', 'write interactive HTML figures only (no Chromium needed)')
     .action(async (options: ReportCommandOptions) => {
       const dataset = await installedDataset(options.preset);
@@ -46,9 +48,10 @@ export function register(program: Command): void {
         resultsRoot: options.results,
         figuresDir: options.figures,
         readme: options.readme === false ? null : options.readme,
+        resultsDoc: options.readme === false ? null : options.resultsDoc,
         png: options.png,
       });
       console.log(`tables: ${output.tables.join(', ')}`);
-      if (options.readme !== false) console.log(`README results section updated in ${options.readme}`);
+      if (options.readme !== false) console.log(`results sections updated in ${options.readme} and ${options.resultsDoc}`);
     });
 }

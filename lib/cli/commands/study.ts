@@ -20,6 +20,7 @@ interface StudyCommandOptions {
   runs: string;
   figures: string;
   readme: string;
+  resultsDoc: string;
   report: boolean;
   png: boolean;
 }
@@ -35,7 +36,8 @@ export function register(program: Command): void {
     .option('--results <dir>', 'records, histories and summaries go to <dir>/<preset>', 'results')
     .option('--runs <dir>', 'checkpoints go to <dir>/<preset>', 'runs')
     .option('--figures <dir>', 'figures folder', 'figures')
-    .option('--readme <file>', 'README whose results section is regenerated', 'README.md')
+    .option('--readme <file>', 'README whose presets table and headline-<preset> section are regenerated', 'README.md')
+    .option('--results-doc <file>', 'document whose results-<preset> section (every table and figure) is regenerated', 'docs/results.md')
     .option('--no-report', 'skip the analysis step (figures, tables, README)')
     .option('--no-png', 'write interactive HTML figures only')
     .action(async (options: StudyCommandOptions) => {
@@ -60,7 +62,7 @@ export function register(program: Command): void {
         stop.remove();
       }
       if (options.report) {
-        await buildReport({ preset: preset.name, resultsRoot: options.results, figuresDir: options.figures, readme: options.readme, png: options.png, data: context.data });
+        await buildReport({ preset: preset.name, resultsRoot: options.results, figuresDir: options.figures, readme: options.readme, resultsDoc: options.resultsDoc, png: options.png, data: context.data });
       }
       console.log(`study ${preset.name} done in ${((Date.now() - started) / 60000).toFixed(1)} min`);
     });

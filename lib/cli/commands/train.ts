@@ -4,7 +4,7 @@ import { getPreset } from '../../config/presets';
 import type { SupervisedConfig } from '../../config/types';
 import { installStopHandler, prepareContext } from '../../experiments/context';
 import { progressHooks } from '../../train/progress';
-import { trainSupervised } from '../../train/supervised';
+import { assertSavedEncoder, trainSupervised } from '../../train/supervised';
 import { UsageError } from '../../util/errors';
 import {
   CommonOptions, addCommonOptions, applyOverrides, parseBackend, parseLabelFraction, parsePositiveInt, parsePositiveNumber,
@@ -42,7 +42,10 @@ export async function runSupervisedCommand(options: SupervisedOptions, base: Sup
   const config = resolveSupervisedConfig(options, base);
   const pct = Math.round(config.labelFraction * 10000) / 100;
   const runDir = options.out ?? path.join('runs', options.preset, `${label}-${pct}pct-seed${config.seed}`);
-  const context = await prepareContext(config.data, parseBackend(options.backend));
+  // arguments first: a wrong encoder folder is a usage error whether or not the data is there
+  if (config.init !== 'scratch') assertSavedEncoder(config.init);
+  const parsedBackend = parseBackend(options.backend);
+  const context = await prepareContext(config.data, parsedBackend);
   const stop = installStopHandler();
   try {
     const result = await trainSupervised(config, context.data, { runDir, resume: options.resume, hooks: progressHooks(label), stop });

@@ -10,7 +10,7 @@
  * thread (`npm run bench:allocations`). Here every output is an ORT tensor over the caller's own
  * array (the backend's pool buffers, in the SIMD arena), so ORT writes the result where it is
  * used and nothing is copied back. Graphs, options and kernels are the same as through the
- * binding, and so are the results, bit for bit (test/backend-onnx-c-api.test.ts).
+ * binding, and so are the results, bit for bit (test/c-api.test.ts).
  *
  * Only the functions used here are declared, by their index in the OrtApi table, which ONNX
  * Runtime only ever appends to: API version 16 (ORT 1.16) has all of them.

@@ -363,7 +363,7 @@ function phaseByPhaseInputGradient(backend: OnnxBackend, fwd: ConvGeometry, dy: 
       const single = ys.first === ys.last && xs.first === xs.last;
       // ORT runs a 1x1 convolution through its pointwise kernel, which sums in another order than
       // the others: a zero tap after the single one keeps the sums, and so the bits, of the
-      // polyphase route (test/backend-onnx-layouts.test.ts compares the two).
+      // polyphase route (test/kernels.test.ts compares the two).
       if (single) xs = { first: xs.first - 1, last: xs.last };
       const [tapsY, tapsX] = [ys.last - ys.first + 1, xs.last - xs.first + 1];
       const g = convOverDy(fwd, [tapsY, tapsX], [ys.last, xs.last, -ys.first, -xs.first], { height: outHeight, width: outWidth, channels: ci });

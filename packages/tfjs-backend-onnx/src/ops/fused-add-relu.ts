@@ -2,7 +2,7 @@
  * relu(a + b), the end of a ResNet basic block, as one op with its own gradient, for backends
  * that implement it as kernels. Composed, it is an add and a ReLU pass forward and a step and a
  * multiply pass backward, each over a whole activation map; the kernels do one pass each way and
- * give the same bits (test/fused-add-relu.test.ts). Backends without them keep the composed ops.
+ * give the same bits (the study's test/fused-add-relu.test.ts). Backends without them keep the composed ops.
  */
 import * as tf from '@tensorflow/tfjs';
 

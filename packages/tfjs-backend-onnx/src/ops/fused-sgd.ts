@@ -3,7 +3,7 @@
  * that implement it. Composed of tf ops it is 8-10 small ops per parameter, and for the quick
  * encoder's 30 parameters their dispatch costs more than the arithmetic; the kernel is one call.
  * It rounds to float32 after every operation, exactly as the composed ops do, so both give the
- * same bits (test/fused-sgd.test.ts).
+ * same bits (the study's test/optim-fused-sgd.test.ts checks it through its optimizer).
  */
 import * as tf from '@tensorflow/tfjs';
 
