@@ -1,14 +1,10 @@
 import type { PresetName } from '../../config/presets';
 
 /**
- * The preset a command uses when none is named: `paper` when a GPU build of TensorFlow.js is
- * installed (tfjs-node-gpu), `quick` otherwise. Checked without loading the package.
+ * The preset a command uses when none is named: `quick`, minutes wherever it runs. The GPU
+ * presets are never a default, whatever backend loads: `gpu` takes hours and `paper` days, and a
+ * laptop's integrated GPU is a hardware adapter like any other (docs/gpu.md).
  */
 export function defaultPresetName(): PresetName {
-  try {
-    require.resolve('@tensorflow/tfjs-node-gpu');
-    return 'paper';
-  } catch {
-    return 'quick';
-  }
+  return 'quick';
 }
