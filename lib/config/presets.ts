@@ -134,7 +134,7 @@ const cpu = studyPreset(
  * PyTorch is commonly reported to reach on such a card, as tfjs's generic WGSL kernels are
  * slower than cuDNN): 3,600 s x 500 images/s = 1.8 M images = 40 epochs of the 45,000-image
  * pool. Replace it with the images/s of `cifar-ssl bench --presets paper --backends webgpu` on a
- * real GPU (docs/gpu.md). The supervised runs and the ablation are cut to match, about 30-45
+ * real GPU (docs/gpu.md). The supervised runs and the ablation are cut to match, about 20-30
  * minutes more under the same assumption (1,500 images/s for a one-view step).
  */
 const gpu = studyPreset(

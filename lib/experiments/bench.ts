@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select';
+import { DeviceLimitError } from '../backend/webgpu/buffer-limits';
 import { getPreset } from '../config/presets';
 import type { BackendName } from '../config/types';
 import { makeLinearClassifier } from '../models/heads';
@@ -158,7 +159,7 @@ export async function measureBackend(backend: BackendName, presets: string[], st
         cases.push({ preset: presetName, step, backend, batchSize, stepMs, kernels });
       } catch (err) {
         // one case over a device limit leaves the others measurable
-        if (!(err instanceof RangeError)) throw err;
+        if (!(err instanceof DeviceLimitError)) throw err;
         failed.push(`${presetName} ${step} batch ${batchSize}: not measured: ${err.message}`);
       }
     }

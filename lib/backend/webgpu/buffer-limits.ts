@@ -3,9 +3,18 @@
  * WebGPU reports an oversized buffer or binding as an asynchronous validation error and the
  * kernels run on an invalid buffer: wrong numbers, or a lost device, far from the cause.
  */
+import { UserError } from '../../util/errors';
 import { formatBytes } from './adapter';
 import { BufferUsage, type WebgpuBackendInternals } from './internals';
 import type { GpuLimits } from './gpu-types';
+
+/** A tensor over the device's buffer limits; the command line prints the message alone. */
+export class DeviceLimitError extends UserError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'DeviceLimitError';
+  }
+}
 
 /** Why a buffer of `bytes` with `usage` does not fit `limits`, or null when it fits. */
 export function bufferLimitError(bytes: number, usage: number, limits: Pick<GpuLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>): string | null {
@@ -27,7 +36,7 @@ export function installBufferLimits(backend: WebgpuBackendInternals): void {
   const limits = backend.device.limits;
   manager.acquireBuffer = (size, usage, mappedAtCreation, reuse) => {
     const error = bufferLimitError(size, usage, limits);
-    if (error !== null) throw new RangeError(error);
+    if (error !== null) throw new DeviceLimitError(error);
     return acquire(size, usage, mappedAtCreation, reuse);
   };
 }
