@@ -27,7 +27,7 @@ describe('command line', () => {
       [['pretrain', '--preset', 'smoke', '--epochs', '-3'], /--epochs must be a positive integer, got "-3"/],
       [['train', '--preset', 'smoke', '--labels', '150%'], /label fraction must be .* got "150%"/],
       [['train', '--preset', 'smoke', '--labels', '0'], /label fraction must be/],
-      [['train', '--preset', 'nope'], /unknown preset "nope"; choose one of smoke, quick, cpu, paper/],
+      [['train', '--preset', 'nope'], /unknown preset "nope"; choose one of smoke, quick, cpu, gpu, paper/],
       [['probe', '--preset', 'smoke', '--encoder', '/no/such/encoder'], /encoder folder \/no\/such\/encoder does not exist/],
       [['train', '--preset', 'smoke', '--set', 'optimizer.nosuch=1'], /unknown configuration path "optimizer.nosuch"/],
       [['pretrain', '--preset', 'smoke', '--backend', 'gpu'], /unknown backend "gpu"/],
