@@ -59,7 +59,7 @@ const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node
 export const TFJS_NODE_UNINSTALLABLE =
   'tfjs-node and tfjs-node-gpu cannot be installed from npm today: their install script downloads libtensorflow ' +
   'from Google\'s storage, which has answered 403 since 2026-08 (tensorflow/tfjs#8742); only a hand-installed libtensorflow loads. ' +
-  'For a GPU use --backend webgpu (docs/gpu.md)';
+  'The GPU path that installs is the webgpu backend (docs/gpu.md)';
 
 /** Requires the first loadable native binding; returns its name@version. */
 function loadTensorflowBinding(): string {

@@ -34,8 +34,7 @@ export function dawnGpu(): Gpu {
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = os.tmpdir();
   let dawn: DawnModule;
   try {
-    // `webgpu` is an ES module; Node >= 20.19 loads it with require()
-    dawn = require('webgpu') as DawnModule;
+    dawn = loadDawnModule();
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new Error(/Cannot find module 'webgpu'/.test(message)
@@ -48,6 +47,20 @@ export function dawnGpu(): Gpu {
   }
   gpu = dawn.create([]);
   return gpu;
+}
+
+/**
+ * The package's entry point, an ES module that Node >= 20.19 loads with require(); on older
+ * Nodes its addon directly (the entry point only adds a fix to GPUDevice.destroy, unused here).
+ */
+function loadDawnModule(): DawnModule {
+  try {
+    return require('webgpu') as DawnModule;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
+    const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+    return require(`webgpu/dist/${process.platform}-${arch}/dawn.node`) as DawnModule;
+  }
 }
 
 /** Makes `gpu` the global navigator.gpu (Node 20 has no navigator; Node 21+ has one without gpu). */
@@ -97,6 +110,8 @@ function captureDawnCallbacks(): void {
         callback(...args);
       },
     };
+    // the event loop runs most of them: drop those now and then, so the list stays short
+    if (dawnCallbacks.length >= 64) dawnCallbacks.splice(0, dawnCallbacks.length, ...dawnCallbacks.filter((c) => !c.done));
     dawnCallbacks.push(scheduled);
     return original(scheduled.run);
   };
