@@ -90,7 +90,7 @@ test(`${BACKEND_ENV_VAR} names the backend when no argument does; an argument wi
   process.env[BACKEND_ENV_VAR] = 'gpu';
   await assert.rejects(selectBackend(), (error: Error) => {
     assert.ok(error instanceof UsageError);
-    assert.match(error.message, new RegExp(`${BACKEND_ENV_VAR}: unknown backend 'gpu'; use one of tensorflow, onnx, wasm, cpu`));
+    assert.match(error.message, new RegExp(`${BACKEND_ENV_VAR}: unknown backend 'gpu'; use one of tensorflow, webgpu, onnx, wasm, cpu`));
     return true;
   });
 });

@@ -30,7 +30,7 @@ describe('command line', () => {
       [['pretrain', '--preset', 'smoke', '--epochs', '-3'], /--epochs must be a positive integer, got "-3"/],
       [['train', '--preset', 'smoke', '--labels', '150%'], /label fraction must be .* got "150%"/],
       [['train', '--preset', 'smoke', '--labels', '0'], /label fraction must be/],
-      [['train', '--preset', 'nope'], /unknown preset "nope"; choose one of smoke, quick, cpu, paper/],
+      [['train', '--preset', 'nope'], /unknown preset "nope"; choose one of smoke, quick, cpu, gpu, paper/],
       [['probe', '--preset', 'smoke', '--encoder', '/no/such/encoder'], /encoder folder \/no\/such\/encoder does not exist/],
       [['probe', '--preset', 'smoke', '--encoder', LIB], /no saved weights in .*lib .*pass the encoder\/ folder/],
       [['train', '--preset', 'smoke', '--set', 'optimizer.nosuch=1'], /unknown configuration path "optimizer.nosuch"/],

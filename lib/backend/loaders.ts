@@ -8,14 +8,24 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../config/types';
 import { registerOnnxBackend } from 'tfjs-backend-onnx';
 import { installWasmTrainingKernels } from './wasm-gradients';
+import { adapterName } from './webgpu/adapter';
+import { registerWebgpuBackend } from './webgpu/register';
 
-/** Makes `name` the current tfjs backend; resolves to what it is, throws with why it is not usable. */
-export async function activateBackend(name: BackendName): Promise<string> {
+/**
+ * Makes `name` the current tfjs backend; resolves to what it is, throws with why it is not usable.
+ * `explicit`: a person asked for this backend (webgpu then accepts a software adapter).
+ */
+export async function activateBackend(name: BackendName, explicit = true): Promise<string> {
   switch (name) {
     case 'tensorflow': {
       const binding = loadTensorflowBinding();
       await useBackend('tensorflow');
       return `native TensorFlow through ${binding}`;
+    }
+    case 'webgpu': {
+      const adapter = await registerWebgpuBackend(explicit);
+      await useBackend('webgpu');
+      return `tfjs-backend-webgpu on Dawn, adapter ${adapterName(adapter)}`;
     }
     case 'onnx':
       registerOnnxBackend(); // throws with the reason when onnxruntime-node is unusable
@@ -42,6 +52,12 @@ async function useBackend(name: string): Promise<void> {
 }
 
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+
+/** Why a fresh install never has the tensorflow backend (shown by `cifar-ssl info`). */
+export const TFJS_NODE_UNINSTALLABLE =
+  'tfjs-node and tfjs-node-gpu cannot be installed from npm today: their install script downloads libtensorflow ' +
+  'from Google\'s storage, which has answered 403 since 2026-08 (tensorflow/tfjs#8742); only a hand-installed libtensorflow loads. ' +
+  'The GPU path that installs is the webgpu backend (docs/gpu.md)';
 
 /** Requires the first loadable native binding; returns its name@version. */
 function loadTensorflowBinding(): string {
@@ -72,7 +88,7 @@ function loadTensorflowBinding(): string {
     const why = problems.length > 0 ? `; ${problems.join('; ')}` : '';
     throw new Error(
       `not installed (optional dependency; needs @tensorflow/tfjs-node or -gpu ${tf.version_core}, ` +
-        `whose install downloads the native TensorFlow library${why})`,
+        `whose install downloads the native TensorFlow library${why}). ${TFJS_NODE_UNINSTALLABLE}`,
     );
   }
   throw new Error(problems.join('; '));

@@ -1,6 +1,6 @@
 /**
- * Chooses the compute backend: the fastest that loads, in the order tensorflow, onnx, wasm, cpu,
- * unless one is named (argument, or the CIFAR_SSL_BACKEND environment variable). The report says
+ * Chooses the compute backend: the fastest that loads, in the order tensorflow, webgpu (on a
+ * hardware adapter only), onnx, wasm, cpu, unless one is named (argument, or the CIFAR_SSL_BACKEND environment variable). The report says
  * which loaded and why each faster one did not.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +9,7 @@ import { UsageError } from '../util/errors';
 import { activateBackend } from './loaders';
 
 /** Backends, fastest first. */
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'onnx', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'onnx', 'wasm', 'cpu'];
 
 /** Environment variable that names the backend when no argument does. */
 export const BACKEND_ENV_VAR = 'CIFAR_SSL_BACKEND';
@@ -30,8 +30,11 @@ export interface BackendReport {
 /** The last selection, so selecting again with the same request is free. */
 let current: { requested: BackendName | undefined; report: BackendReport } | undefined;
 
-/** Loading failures do not heal within a process: remembered so fallbacks stay cheap. */
-const failures = new Map<BackendName, string>();
+/**
+ * Loading failures do not heal within a process: remembered so fallbacks stay cheap. Keyed by
+ * name and whether it was asked for: webgpu refuses a software adapter only when it was not.
+ */
+const failures = new Map<string, string>();
 
 /**
  * Sets the tfjs backend and awaits tf.ready(). With `requested` (or CIFAR_SSL_BACKEND) only that
@@ -76,7 +79,7 @@ export function formatBackendReport(report: BackendReport): string {
 async function firstAvailable(): Promise<BackendReport> {
   const attempts: BackendAttempt[] = [];
   for (const name of BACKEND_ORDER) {
-    const attempt = await tryBackend(name);
+    const attempt = await tryBackend(name, false);
     attempts.push(attempt);
     if (attempt.ok) return { chosen: name, attempts };
   }
@@ -86,7 +89,7 @@ async function firstAvailable(): Promise<BackendReport> {
 
 async function exactly(name: BackendName, source: string): Promise<BackendReport> {
   const previous = tf.getBackend();
-  const attempt = await tryBackend(name);
+  const attempt = await tryBackend(name, true);
   if (!attempt.ok) {
     // a failed tf.setBackend leaves no usable backend behind; restore the one that worked
     if (previous && previous !== name) await tf.setBackend(previous);
@@ -95,14 +98,15 @@ async function exactly(name: BackendName, source: string): Promise<BackendReport
   return { chosen: name, attempts: [attempt] };
 }
 
-async function tryBackend(name: BackendName): Promise<BackendAttempt> {
-  const known = failures.get(name);
+async function tryBackend(name: BackendName, explicit: boolean): Promise<BackendAttempt> {
+  const key = `${name}${explicit ? '' : ' (automatic)'}`;
+  const known = failures.get(key);
   if (known !== undefined) return { name, ok: false, reason: known };
   try {
-    return { name, ok: true, reason: await activateBackend(name) };
+    return { name, ok: true, reason: await activateBackend(name, explicit) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    failures.set(name, reason);
+    failures.set(key, reason);
     return { name, ok: false, reason };
   }
 }

@@ -17,7 +17,7 @@ export interface CommonOptions {
   dataDir?: string;
 }
 
-const BACKENDS: BackendName[] = ['tensorflow', 'onnx', 'wasm', 'cpu'];
+const BACKENDS: BackendName[] = ['tensorflow', 'webgpu', 'onnx', 'wasm', 'cpu'];
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -4,7 +4,7 @@
  */
 
 /** Compute engines, fastest first. */
-export type BackendName = 'tensorflow' | 'onnx' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'onnx' | 'wasm' | 'cpu';
 
 /** Where the data lives and how the held-out validation split is cut. */
 export interface DataConfig {

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select';
+import { DeviceLimitError } from '../backend/webgpu/buffer-limits';
 import { getPreset } from '../config/presets';
 import type { BackendName } from '../config/types';
 import { makeLinearClassifier } from '../models/heads';
@@ -48,6 +49,8 @@ export interface BenchOptions {
 export interface BenchResult {
   cases: BenchCase[];
   reference: ReferenceRun | null;
+  /** what each measured backend ran on (for webgpu: the adapter), from its selection report */
+  devices: Partial<Record<BackendName, string>>;
 }
 
 /** What one measuring process reports for its backend: each case's median step, and kernel profiles when asked. */
@@ -55,7 +58,11 @@ export interface BackendMeasurement {
   backend: BackendName;
   /** why the backend could not be measured (it did not load); no cases then */
   skipped?: string;
+  /** what runs, as the backend's selection reported it */
+  device?: string;
   cases: Array<Omit<BenchCase, 'imagesPerSecond' | 'roundStepMs'>>;
+  /** cases that failed (e.g. a tensor over the device's buffer limit), with the reason */
+  failed?: string[];
 }
 
 /**
@@ -71,6 +78,7 @@ export function runBenchmark(options: BenchOptions): BenchResult {
   const rounds = new Map<string, { first: BackendMeasurement['cases'][number]; stepMs: number[] }>();
   const skipped = new Set<BackendName>();
   const referenceRounds: ReferenceRun[] = [];
+  const devices: BenchResult['devices'] = {};
   let python = options.python;
   for (let round = 0; round < options.rounds; round++) {
     for (const backend of options.backends) {
@@ -81,6 +89,8 @@ export function runBenchmark(options: BenchOptions): BenchResult {
         skipped.add(backend);
         continue;
       }
+      if (measurement.device !== undefined) devices[backend] = measurement.device;
+      for (const failure of measurement.failed ?? []) options.log(`round ${round + 1}: ${backend} ${failure}`);
       for (const c of measurement.cases) {
         const key = `${backend}|${c.preset}|${c.step}`;
         const entry = rounds.get(key) ?? { first: c, stepMs: [] };
@@ -99,7 +109,7 @@ export function runBenchmark(options: BenchOptions): BenchResult {
     const ms = median(stepMs);
     return { ...first, stepMs: ms, imagesPerSecond: (1000 * first.batchSize) / ms, roundStepMs: stepMs };
   });
-  return { cases, reference: combineRounds(referenceRounds) };
+  return { cases, reference: combineRounds(referenceRounds), devices };
 }
 
 /** The command line, run by measureInChild with the `bench` command's hidden --measure option. */
@@ -131,21 +141,30 @@ function measureInChild(backend: BackendName, options: BenchOptions, profile: bo
  * profiling one step of each when asked. A backend that does not load is reported as skipped.
  */
 export async function measureBackend(backend: BackendName, presets: string[], steps: number, profile: boolean, data: DataContext): Promise<BackendMeasurement> {
+  let device: string;
   try {
-    await selectBackend(backend);
+    const report = await selectBackend(backend);
+    device = report.attempts[report.attempts.length - 1].reason;
   } catch (err) {
     return { backend, skipped: (err as Error).message, cases: [] };
   }
   const cases: BackendMeasurement['cases'] = [];
+  const failed: string[] = [];
   for (const presetName of presets) {
     const preset = getPreset(presetName);
     for (const step of ['simclr', 'supervised'] as const) {
       const { batchSize } = step === 'simclr' ? preset.pretrain : preset.scratch;
-      const { stepMs, kernels } = await timeSteps(step, presetName, steps, profile, data);
-      cases.push({ preset: presetName, step, backend, batchSize, stepMs, kernels });
+      try {
+        const { stepMs, kernels } = await timeSteps(step, presetName, steps, profile, data);
+        cases.push({ preset: presetName, step, backend, batchSize, stepMs, kernels });
+      } catch (err) {
+        // one case over a device limit leaves the others measurable
+        if (!(err instanceof DeviceLimitError)) throw err;
+        failed.push(`${presetName} ${step} batch ${batchSize}: not measured: ${err.message}`);
+      }
     }
   }
-  return { backend, cases };
+  return { backend, device, cases, failed };
 }
 
 /**

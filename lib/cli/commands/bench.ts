@@ -66,7 +66,7 @@ export function register(program: Command): void {
       const dataDir = resolveDataDir(options.dataDir);
       if (!fs.existsSync(dataDir)) throw new UserError(`no CIFAR-10 in ${dataDir}; the benchmark uses real images: run \`npx cifar-ssl data\` first`);
       const started = Date.now();
-      const { cases, reference } = runBenchmark({
+      const { cases, reference, devices } = runBenchmark({
         presets, backends, steps, rounds, dataDir: options.dataDir, python: options.pytorch === false ? null : options.pytorch, log: (l) => console.log(l),
       });
       const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -78,6 +78,8 @@ export function register(program: Command): void {
           (reference ? ', and the ratio to PyTorch the median over rounds of the two steps timed in the same round.' : '.'),
         '',
         benchTable(cases, reference),
+        '',
+        ...Object.entries(devices).map(([backend, device]) => `- ${backend}: ${device}`),
         '',
         `Median step per round, ms: ${roundsSummary(cases, reference)}.`,
         '',

@@ -4,9 +4,9 @@ import type { PresetName } from '../../config/presets';
 export const DEFAULT_PRESET: PresetName = 'quick';
 
 /**
- * The preset a command uses when none is named: `quick`, which finishes in minutes wherever it
- * runs. Longer presets (`cpu`, `paper`) are always asked for by name: the backend that loads says
- * nothing about how fast it is (an integrated laptop GPU must not start a multi-day run).
+ * The preset a command uses when none is named: `quick`, minutes wherever it runs. The GPU
+ * presets are never a default, whatever backend loads: `gpu` takes hours and `paper` days, and a
+ * laptop's integrated GPU is a hardware adapter like any other (docs/gpu.md).
  */
 export function defaultPresetName(): PresetName {
   return DEFAULT_PRESET;

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { type BackendReport, describeBackends } from '../../backend/select';
+import { type AdapterReport, adapterName, formatBytes } from '../../backend/webgpu/adapter';
+import { webgpuAdapter } from '../../backend/webgpu/register';
 import { resolveDataDir, validateCifarDir } from '../../data/index';
 import { UserError } from '../../util/errors';
 
@@ -17,6 +19,8 @@ export interface InfoReport {
   /** flags node was started with (the command line adds --single-threaded-gc on small machines, lib/util/node-flags.ts) */
   nodeFlags: string[];
   backend: BackendReport;
+  /** the WebGPU adapter Dawn offers (whether or not webgpu was chosen), or why there is none */
+  webgpu: AdapterReport | { unavailable: string };
   data: DataState;
 }
 
@@ -48,6 +52,7 @@ export async function collectInfo(root: string): Promise<InfoReport> {
     versions: { node: process.version, tfjs: tf.version.tfjs, cifarSsl: packageVersion() },
     nodeFlags: [...process.execArgv],
     backend: await describeBackends(),
+    webgpu: await webgpuAdapter(),
     data: describeData(root),
   };
 }
@@ -58,6 +63,7 @@ function formatInfo(info: InfoReport): string {
     `cifar-ssl ${versions.cifarSsl}, node ${versions.node}${info.nodeFlags.length > 0 ? ` (${info.nodeFlags.join(' ')})` : ''}, tfjs ${versions.tfjs}`,
     `backend: ${backend.chosen}`,
     ...backend.attempts.map((a) => `  ${a.name.padEnd(11)} ${a.ok ? 'ok ' : 'no '} ${a.reason}`),
+    ...formatAdapter(info.webgpu),
     `data: ${data.dir}`,
   ];
   if (data.status === 'valid') {
@@ -67,6 +73,16 @@ function formatInfo(info: InfoReport): string {
     lines.push(`  ${data.status === 'missing' ? 'missing' : 'does not validate'}: ${data.problem}`);
   }
   return lines.join('\n');
+}
+
+function formatAdapter(adapter: InfoReport['webgpu']): string[] {
+  if ('unavailable' in adapter) return [`webgpu adapter: none (${adapter.unavailable})`];
+  const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
+  return [
+    `webgpu adapter: ${adapterName(adapter)}`,
+    `  vendor '${adapter.vendor}', architecture '${adapter.architecture}', device '${adapter.device}'`,
+    `  limits requested: maxStorageBufferBindingSize ${formatBytes(maxStorageBufferBindingSize)}, maxBufferSize ${formatBytes(maxBufferSize)} (the largest tensor)`,
+  ];
 }
 
 export function register(program: Command): void {

@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .command('study')
     .description('the whole study: data, SimCLR pretraining and ablation, kNN / linear probe / fine-tuning at N% labels, supervised baselines, random-encoder floor, figures, tables and the README results; finished runs are skipped, interrupted ones resume')
     .option('--preset <name>', PRESET_NAMES.join(', '), defaultPresetName())
-    .option('--backend <name>', 'tensorflow, onnx, wasm or cpu (default: fastest available)')
+    .option('--backend <name>', 'tensorflow, webgpu, onnx, wasm or cpu (default: fastest available)')
     .option('--data-dir <dir>', 'folder holding cifar-10-batches-bin', 'data')
     .option('--from <path>', 'import CIFAR-10 from a local .tar.gz or folder (also CIFAR_SSL_DATA_FROM); without it, missing data is downloaded')
     .option('--results <dir>', 'records, histories and summaries go to <dir>/<preset>', 'results')
