@@ -219,14 +219,17 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
   const markdown = renderResultsSection(records, metaFor(options.resultsDoc ?? options.readme));
   const perPreset = `results-${options.preset}`;
   const has = (text: string, section: string): boolean => text.includes(sectionMarkers(section)[0]);
+  // The full section goes to the README where it carries results markers of its own (a README of
+  // one's own, the tests), else to the results document.
+  const readmeText = options.readme ? fs.readFileSync(options.readme, 'utf8') : '';
+  const readmeTakesFull = [perPreset, 'results'].some((section) => has(readmeText, section));
   let fullSectionDoc: string | null = null;
-  if (options.resultsDoc && (!options.readme || !has(fs.readFileSync(options.readme, 'utf8'), perPreset))) {
+  if (options.resultsDoc && !readmeTakesFull) {
     // the results document must carry the preset's markers: a missing pair is an error naming the fix
     updateReadme(options.resultsDoc, renderResultsSection(records, metaFor(options.resultsDoc)), perPreset);
     fullSectionDoc = options.resultsDoc;
   }
   if (options.readme) {
-    const readmeText = fs.readFileSync(options.readme, 'utf8');
     const readmeMeta = metaFor(options.readme);
     if (fullSectionDoc === null) {
       // A README can hold one results section per preset (`results-<preset>` markers); without them
