@@ -75,7 +75,12 @@ function loadTensorflowBinding(): string {
     try {
       require(name);
     } catch (error) {
-      problems.push(`${name} ${manifest.version} failed to load: ${firstLine(error)}`);
+      // Installed without its install script (this project's .npmrc sets ignore-scripts), the
+      // package has no native binding: the script that would fetch it is the one that fails today.
+      const unbuilt = /tfjs_binding\.node\) can not be found/.test(firstLine(error));
+      problems.push(unbuilt
+        ? `${name} ${manifest.version} is installed without its native binding. ${TFJS_NODE_UNINSTALLABLE}`
+        : `${name} ${manifest.version} failed to load: ${firstLine(error)}`);
       continue;
     }
     if (tf.findBackendFactory('tensorflow') === null) {
