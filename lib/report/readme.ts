@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import type { RunRecord } from '../experiments/records';
 import { writeFileAtomic } from '../util/atomic-write';
 import { UserError } from '../util/errors';
-import { keyFindings } from './findings';
+import { type EncoderSizes, keyFindings } from './findings';
 import { METHOD_STYLES, orderMethods } from './style';
-import { comparisonTable, metricsTable, summaryTable, toMarkdown, type ComparisonContext } from './tables';
+import { comparisonTable, metricsTable, summaryTable, toMarkdown, type ComparisonContext, type Table } from './tables';
 
 export const RESULTS_START = '<!-- results:start -->';
 export const RESULTS_END = '<!-- results:end -->';
@@ -26,6 +26,10 @@ export interface ResultsMeta extends ComparisonContext {
   pretrainSeconds?: number;
   /** wall seconds of the whole study (all sessions, from study.json), when it has finished */
   studySeconds?: number;
+  /** tables beyond the main three (convergence, encoders, speed, ablation, checkpoints, learning-rate search) */
+  studyTables?: Array<{ title: string; note: string; table: Table }>;
+  /** encoder sizes, for the findings */
+  encoderSizes?: EncoderSizes;
 }
 
 /** Seconds as `1 h 05 min`, `3 min 20 s` or `42 s`. */
@@ -68,23 +72,26 @@ export function renderResultsSection(records: RunRecord[], meta: ResultsMeta): s
     `- **Runs:** ${records.length} (${counts.join(', ')}), seeds ${seeds.join(', ')}`,
     `- **Wall time:** ${wall}`,
     '',
-    '#### Test accuracy (%), mean ± std over seeds',
+    '#### Test accuracy (%): mean ± std over seeds [95 % bootstrap interval]',
+    '',
+    'Intervals resample the test images and the seeds (2,000 replicates). At 100 % labels every seed trains on the same labelled set, so there the spread is over training randomness only (initialisation, augmentation, order); below 100 % each seed also draws its own labelled subset. Linear probes use cached, unaugmented features standardised with the labelled rows\' mean and std (the standard protocol trains on augmented images through the frozen encoder, or with a batch-norm layer without affine parameters, for about 100 epochs).',
     '',
     toMarkdown(summaryTable(records)),
     '#### What the numbers say',
     '',
-    '_Computed from the records by `keyFindings` (lib/report/findings.ts): differences of seed means, in points._',
+    '_Computed from the records by `keyFindings` (lib/report/findings.ts): differences of seed means in points, with 95 % bootstrap intervals; a gap whose interval includes zero is not called a lead._',
     '',
-    ...keyFindings(records).map((f) => `- ${f}`),
+    ...keyFindings(records, meta.encoderSizes).map((f) => `- ${f}`),
     '',
     '#### All metrics per method and label fraction',
     '',
-    'Accuracy, macro precision/recall/F1 on the test set (%); convergence = first epoch reaching 99% of the best validation accuracy.',
+    'Test accuracy with its 95 % bootstrap interval, macro F1 and best validation accuracy (%); real epochs are passes over the labelled subset (small subsets get more passes from the step floor); epochs to best are real epochs until the kept (best-validation) weights; plateau counts the runs whose best validation accuracy over the last 20 % of evaluations was within half a point of the best before them.',
     '',
     toMarkdown(metricsTable(records)),
+    ...(meta.studyTables ?? []).flatMap((t) => [`#### ${t.title}`, '', t.note, '', toMarkdown(t.table)]),
     '#### Against published numbers (all labels)',
     '',
-    'Published numbers are anchors from longer training on GPUs/TPUs, not targets for this preset.',
+    'Published numbers are anchors from longer training on GPUs/TPUs, not targets for this preset. Our epochs are real passes over the training images.',
     '',
     toMarkdown(comparisonTable(records, meta)),
   ];
