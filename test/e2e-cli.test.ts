@@ -32,11 +32,17 @@ describe('command line', () => {
       [['train', '--preset', 'smoke', '--set', 'optimizer.nosuch=1'], /unknown configuration path "optimizer.nosuch"/],
       [['pretrain', '--preset', 'smoke', '--backend', 'gpu'], /unknown backend "gpu"/],
       [['pretrain', '--bogus-flag'], /unknown option '--bogus-flag'/],
+      [['train', '--preset', 'smoke', '--set', 'roundImages=-5'], /roundImages must be a non-negative integer, got -5/],
+      [['train', '--preset', 'smoke', '--set', 'minSteps=2.5'], /minSteps must be a non-negative integer, got 2\.5/],
+      [['train', '--preset', 'smoke', '--set', 'classifierInit=/no/such/head.json'], /classifierInit \/no\/such\/head\.json does not exist/],
+      [['pretrain', '--preset', 'smoke', '--set', 'sampling.mode=sometimes'], /expected one of all, fixed-subset, fresh-subset, all-chunked/],
     ];
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-cli-')), 'run');
     for (const [args, message] of cases) {
-      const result = cli(args);
+      const result = cli([...args, '--out', out]);
       assert.equal(result.status, 2, `${args.join(' ')}: exit ${result.status}, stderr ${result.stderr}`);
       assert.match(result.stderr, message, args.join(' '));
+      assert.equal(fs.existsSync(out), false, `${args.join(' ')} wrote ${out}`);
     }
   });
 });

@@ -46,6 +46,18 @@ export interface SupervisedResult {
   plateau: boolean | null;
 }
 
+/** Checks the fields a supervised run reads before it starts; a UsageError (exit code 2) names the field and the fix. */
+export function validateSupervisedConfig(config: SupervisedConfig): void {
+  if (!(config.labelFraction > 0 && config.labelFraction <= 1)) {
+    throw new UsageError(`label fraction must be in (0, 1], got ${config.labelFraction}`);
+  }
+  if (!Number.isInteger(config.minSteps) || config.minSteps < 0) throw new UsageError(`minSteps must be a non-negative integer, got ${config.minSteps}`);
+  if (!Number.isInteger(config.roundImages) || config.roundImages < 0) throw new UsageError(`roundImages must be a non-negative integer, got ${config.roundImages}`);
+  if (config.classifierInit !== 'random' && !fs.existsSync(config.classifierInit)) {
+    throw new UsageError(`classifierInit ${config.classifierInit} does not exist: give 'random' or the head.json a linear probe wrote in its run folder`);
+  }
+}
+
 /** Builds the encoder of a run: random, or loaded from a saved encoder folder (checked against the configuration). */
 export function initialEncoder(config: SupervisedConfig, rng: Rng): Encoder {
   if (config.init !== 'scratch') assertEncoderFolder(config.init);
@@ -96,14 +108,7 @@ export interface SupervisedRunOptions extends Omit<RunOptions, 'configHash'> {
  * accuracy is kept; the test set is touched once, at the end.
  */
 export async function trainSupervised(config: SupervisedConfig, data: DataContext, options: SupervisedRunOptions): Promise<SupervisedResult> {
-  if (!(config.labelFraction > 0 && config.labelFraction <= 1)) {
-    throw new UsageError(`label fraction must be in (0, 1], got ${config.labelFraction}`);
-  }
-  if (!Number.isInteger(config.minSteps) || config.minSteps < 0) throw new UsageError(`minSteps must be a non-negative integer, got ${config.minSteps}`);
-  if (!Number.isInteger(config.roundImages) || config.roundImages < 0) throw new UsageError(`roundImages must be a non-negative integer, got ${config.roundImages}`);
-  if (config.classifierInit !== 'random' && !fs.existsSync(config.classifierInit)) {
-    throw new UsageError(`classifierInit ${config.classifierInit} does not exist: give 'random' or the head.json a linear probe wrote in its run folder`);
-  }
+  validateSupervisedConfig(config);
   const hash = supervisedRunHash(config, options.encoderHash);
   // A probe given its features needs no encoder; the classifier has its own random stream, so it
   // starts the same whether or not an encoder was built first.
