@@ -4,7 +4,7 @@
  * initialisation and with PyTorch's default (kaiming_uniform with a = sqrt(5): std 1 / sqrt(3 fan_in)
  * for convolutions and the classifier, classifier bias uniform in +-1 / sqrt(fan_in)), several
  * seeds each, and prints validation and test accuracy.
- *   npx tsx bench/scratch-init.ts [preset] [epochs] [seeds]
+ *   npx tsx bench/scratch-init.ts [preset] [epochs] [seeds] [variants, comma-separated]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -37,13 +37,13 @@ function pytorchDefault(module: Module, rng: Rng): void {
 }
 
 async function main(): Promise<void> {
-  const [presetName = 'quick', epochsArg = '4', seedsArg = '3'] = process.argv.slice(2);
+  const [presetName = 'quick', epochsArg = '4', seedsArg = '3', variantsArg = 'he-normal,pytorch-default'] = process.argv.slice(2);
   const preset = getPreset(presetName);
   const { data } = await prepareContext(preset.data, 'onnx');
   const config = { ...preset.scratch, labelFraction: 1 };
   const labelled = data.splits.labelled(1, 0);
   const testLabels = Int32Array.from(data.splits.test, (r) => data.dataset.test.labels[r]);
-  for (const variant of ['he-normal', 'pytorch-default'] as const) {
+  for (const variant of variantsArg.split(',')) {
     for (let seed = 0; seed < Number(seedsArg); seed++) {
       const encoder = makeEncoder(config.encoder, new Rng(mixSeed(seed, 0x5eed)));
       const classifier = makeLinearClassifier(encoder.featureDim, 10, new Rng(mixSeed(seed, 0xc1a551f)));

@@ -118,13 +118,13 @@ const smoke = studyPreset(
 
 /**
  * Real CIFAR-10 cut to 1,000 training images per class (10,000), 100 validation and 300 test
- * images per class, the width-16 ResNet: every method with three seeds in about 17 minutes on two
+ * images per class, the width-16 ResNet: every method with three seeds in about 18 minutes on two
  * cores (estimated from the per-image rates of the earlier quick and cpu studies). Networks get few
  * steps here; the `cpu` preset is the one trained to convergence.
  */
 const quick = studyPreset(
   'quick',
-  'CIFAR-10 cut to 1,000 training images per class, width-16 ResNet (3 stages of 1 block), 4 SimCLR epochs, every network run with 3 seeds and few steps: about 17 minutes on 2 CPU cores',
+  'CIFAR-10 cut to 1,000 training images per class, width-16 ResNet (3 stages of 1 block), 4 SimCLR epochs, every network run with 3 seeds and few steps: about 18 minutes on 2 CPU cores (estimated)',
   { ...defaultData, validationPerClass: 100, trainPerClassLimit: 1000, testPerClassLimit: 300 },
   { kind: 'resnet', width: 16, blocksPerStage: [1, 1, 1] },
   {
@@ -144,7 +144,7 @@ const quick = studyPreset(
 );
 
 /**
- * The converged study on a CPU, about an hour and a half on two cores (estimated; it resumes
+ * The converged study on a CPU, about 100 minutes on two cores (estimated; it resumes
  * across sessions from its checkpoints): the `quick` network pretrained on all 45,000 training
  * images for 6 epochs, supervised runs of up to 15 real epochs with a 1,500-step floor and early
  * stopping on a validation plateau. To fit, network runs skip the 50 % budget, the fine-tuning
@@ -153,7 +153,7 @@ const quick = studyPreset(
  */
 const cpu = studyPreset(
   'cpu',
-  'real CIFAR-10, the quick network (width-16 ResNet, 3 stages of 1 block) pretrained for 6 full epochs (2,106 SimCLR steps), supervised runs of up to 15 real epochs (1,500-step floor) stopped on a validation plateau: about 1.5 hours on 2 CPU cores (estimated)',
+  'real CIFAR-10, the quick network (width-16 ResNet, 3 stages of 1 block) pretrained for 6 full epochs (2,106 SimCLR steps), supervised runs of up to 15 real epochs (1,500-step floor) stopped on a validation plateau: about 100 minutes on 2 CPU cores (estimated)',
   { ...defaultData },
   { kind: 'resnet', width: 16, blocksPerStage: [1, 1, 1] },
   {
