@@ -99,7 +99,7 @@ export function convergenceFigure(curves: ConvergenceCurve[], targets: Map<numbe
   return {
     data,
     layout: {
-      title: { text: 'Validation accuracy against optimizer steps (first seed; line style = label budget, thin lines = 90 % of the best method)' },
+      title: { text: 'Validation accuracy vs optimizer steps (first seed; flat lines: targets)' },
       width: 1000, height: 600,
       xaxis: { title: { text: 'optimizer steps' }, type: 'log' },
       yaxis: { title: { text: 'validation accuracy (%)' } },
