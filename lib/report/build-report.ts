@@ -212,7 +212,9 @@ export interface StudyTable {
 }
 
 /** The tables of the convergence, cost, ablation, checkpoint and learning-rate questions, each where the records support it. */
-export function sideTables(inputs: ReportInputs, lrSearches: LrSearch[], preset: ReturnType<typeof getPreset> | null): StudyTable[] {
+export async function sideTables(inputs: ReportInputs, lrSearches: LrSearch[], preset: ReturnType<typeof getPreset> | null): Promise<StudyTable[]> {
+  // the encoders table builds each encoder once to count its parameters: a backend must be up
+  await tf.ready();
   const { records, pretraining, histories } = inputs;
   const out: StudyTable[] = [];
   const convergence = convergenceTable(records, histories);
@@ -263,7 +265,7 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
   const presetConfig = (PRESET_NAMES as string[]).includes(options.preset) ? getPreset(options.preset) : null;
   const lrFile = path.join(inputs.resultsDir, 'lr-search.json');
   const lrSearches = fs.existsSync(lrFile) ? (JSON.parse(fs.readFileSync(lrFile, 'utf8')) as LrSearch[]) : [];
-  const studyTables = sideTables(inputs, lrSearches, presetConfig);
+  const studyTables = await sideTables(inputs, lrSearches, presetConfig);
   const tables = [
     { file: 'summary.csv', table: summaryTable(records) },
     { file: 'metrics.csv', table: metricsTable(records) },
