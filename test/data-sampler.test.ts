@@ -64,23 +64,39 @@ test('bad settings are usage errors', () => {
   assert.doesNotThrow(() => new EpochSampler(pool, { mode: 'all', fraction: 0 }, 0), 'fraction is ignored by all');
 });
 
-test('supervised epochs have the same size at every label budget: a subset of a large set, reshuffled passes over a small one', async () => {
-  const { supervisedEpochRows } = await import('../lib/train/supervised');
-  const large = supervisedEpochRows(pool, 60, 3);
-  assert.equal(large(1).length, 60);
-  assert.equal(new Set(large(1)).size, 60, 'a subset of a larger set repeats no image');
-  assert.notDeepEqual(sorted(large(1)), sorted(large(2)), 'a fresh subset each epoch');
-
+test('supervised rounds are whole passes over the labelled set: every image once per pass', async () => {
+  const { supervisedEpochRows, passesPerRoundFor } = await import('../lib/train/supervised');
   const small = pool.subarray(0, 30);
-  const epochs = supervisedEpochRows(small, 100, 3);
-  const e1 = epochs(1);
-  assert.equal(e1.length, 100);
-  const counts = new Map<number, number>();
-  for (const r of e1) counts.set(r, (counts.get(r) ?? 0) + 1);
-  assert.deepEqual([...counts.keys()].sort((a, b) => a - b), Array.from(small), 'every labelled image is visited');
-  assert.ok([...counts.values()].every((c) => c === 3 || c === 4), 'ceil(100 / 30) = 4 passes, cut to 100 images');
-  assert.notDeepEqual(e1, epochs(2));
-  assert.deepEqual(e1, supervisedEpochRows(small, 100, 3)(1), 'the order depends only on seed and epoch');
+  const rounds = supervisedEpochRows(small, 4, 3);
+  const r1 = rounds(1);
+  assert.equal(r1.length, 120);
+  for (let pass = 0; pass < 4; pass++) {
+    assert.deepEqual(sorted(r1.subarray(pass * 30, (pass + 1) * 30)), Array.from(small), `pass ${pass + 1} visits each image once`);
+  }
+  assert.notDeepEqual(r1, rounds(2));
+  assert.deepEqual(r1, supervisedEpochRows(small, 4, 3)(1), 'the order depends only on seed and round');
+  assert.deepEqual(rounds(2).subarray(0, 30), supervisedEpochRows(small, 1, 3)(5), 'round 2 of 4 passes starts with pass 5');
+  assert.deepEqual(sorted(supervisedEpochRows(small, 1, 3)(1)), Array.from(small), 'one pass per round');
 
-  assert.deepEqual(sorted(supervisedEpochRows(small, 0, 3)(1)), Array.from(small), '0 means one pass over the labelled set');
+  assert.equal(passesPerRoundFor({ freeze: false, roundImages: 100 }, 30), 4, 'ceil(100 / 30)');
+  assert.equal(passesPerRoundFor({ freeze: false, roundImages: 100 }, 3000), 1, 'a large set: one pass per round');
+  assert.equal(passesPerRoundFor({ freeze: false, roundImages: 0 }, 30), 1);
+  assert.equal(passesPerRoundFor({ freeze: true, roundImages: 100 }, 30), 1, 'probes evaluate after every pass');
+});
+
+test('all-chunked: E epochs of fraction f are f x E plain passes, each image once per pass', () => {
+  const sampler = new EpochSampler(pool, { mode: 'all-chunked', fraction: 0.25 }, 4);
+  const quarter = pool.length / 4;
+  const firstPass = Array.from({ length: 4 }, (_, e) => sampler.indicesForEpoch(e + 1));
+  assert.ok(firstPass.every((rows) => rows.length === quarter));
+  assert.deepEqual(sorted(Int32Array.from(firstPass.flatMap((rows) => Array.from(rows)))), Array.from(pool), 'epochs 1-4 cover the pool once');
+  const secondPass = Array.from({ length: 4 }, (_, e) => Array.from(sampler.indicesForEpoch(e + 5))).flat();
+  assert.deepEqual(sorted(Int32Array.from(secondPass)), Array.from(pool), 'epochs 5-8: the next pass');
+  assert.notDeepEqual(secondPass, firstPass.flatMap((rows) => Array.from(rows)), 'each pass reshuffled');
+  // a fraction that does not divide the pool: an epoch runs across the end of a pass
+  const odd = new EpochSampler(pool, { mode: 'all-chunked', fraction: 0.3 }, 4);
+  const size = Math.round(0.3 * pool.length);
+  const joined = [1, 2, 3, 4].flatMap((e) => Array.from(odd.indicesForEpoch(e)));
+  assert.equal(joined.length, 4 * size);
+  assert.deepEqual(sorted(Int32Array.from(joined.slice(0, pool.length))), Array.from(pool));
 });

@@ -36,13 +36,20 @@ describe('command line', () => {
       [['train', '--preset', 'smoke', '--set', 'optimizer.nosuch=1'], /unknown configuration path "optimizer.nosuch"/],
       [['pretrain', '--preset', 'smoke', '--backend', 'gpu'], /unknown backend "gpu"/],
       [['pretrain', '--bogus-flag'], /unknown option '--bogus-flag'/],
+      [['train', '--preset', 'smoke', '--set', 'roundImages=-5'], /roundImages must be a non-negative integer, got -5/],
+      [['train', '--preset', 'smoke', '--set', 'minSteps=2.5'], /minSteps must be a non-negative integer, got 2\.5/],
+      [['train', '--preset', 'smoke', '--set', 'classifierInit=/no/such/head.json'], /classifierInit \/no\/such\/head\.json does not exist/],
+      [['pretrain', '--preset', 'smoke', '--set', 'sampling.mode=sometimes'], /expected one of all, fixed-subset, fresh-subset, all-chunked/],
     ];
-    // where no data is and none can be imported: arguments are checked before any data is loaded
+    // where no data is and none can be imported: arguments are checked before any data is loaded,
+    // and nothing is written
     const withoutData = { cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-no-data-')), env: { ...process.env, CIFAR_SSL_DATA_FROM: '' } };
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cifar-ssl-cli-')), 'run');
     for (const [args, message] of cases) {
-      const result = cli(args, withoutData);
+      const result = cli([...args, '--out', out], withoutData);
       assert.equal(result.status, 2, `${args.join(' ')}: exit ${result.status}, stderr ${result.stderr}`);
       assert.match(result.stderr, message, args.join(' '));
+      assert.equal(fs.existsSync(out), false, `${args.join(' ')} wrote ${out}`);
     }
   });
 });

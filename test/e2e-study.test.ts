@@ -26,9 +26,19 @@ describe('the study end to end on the smoke preset', () => {
 
     const records = JSON.parse(fs.readFileSync(path.join(out, 'results', 'smoke', 'records.json'), 'utf8')) as RunRecord[];
     const methods = new Set(records.map((r) => r.method));
-    for (const method of ['simclr-knn', 'simclr-linear', 'simclr-finetune', 'supervised-resnet', 'supervised-cnn', 'random-linear', 'simclr-fixed-subset-linear', 'simclr-fresh-subset-linear']) {
+    for (const method of [
+      'simclr-knn', 'simclr-linear', 'simclr-finetune', 'simclr-lpft', 'supervised-resnet', 'supervised-resnet-matched', 'supervised-cnn', 'random-linear',
+      'simclr-checkpoint-linear', 'simclr-fixed-subset-linear', 'simclr-fresh-subset-linear', 'simclr-all-chunked-linear',
+    ]) {
       assert.ok(methods.has(method as RunRecord['method']), `no ${method} record`);
     }
+    const byMethod = (method: string): RunRecord[] => records.filter((r) => r.method === method);
+    assert.deepEqual(byMethod('simclr-fresh-subset-linear').map((r) => r.seed), [0, 1], 'one ablation probe per pretraining seed');
+    assert.ok(byMethod('simclr-finetune').every((r) => r.choice?.lrGrid?.length === 2 && [0.1, 0.03].includes(r.choice.learningRate!)), 'fine-tuning records its learning-rate grid and choice');
+    assert.ok(byMethod('simclr-knn').every((r) => r.choice?.k !== undefined && r.choice.k <= r.labelledCount), 'kNN records its k, capped by the bank');
+    const matched = byMethod('supervised-resnet-matched')[0];
+    assert.ok(matched.imagesSeen > byMethod('supervised-resnet').find((r) => r.labelPct === 100)!.imagesSeen, 'the compute-matched run sees more images');
+    for (const r of records.filter((x) => x.steps > 0)) assert.ok(r.realEpochs >= 1 && r.imagesSeen > 0 && r.testCorrect.length > 0, `${r.method} cost fields`);
     for (const record of records) {
       assert.ok(record.testAccuracy >= 0 && record.testAccuracy <= 1);
       assert.equal(record.preset, 'smoke');
@@ -36,7 +46,7 @@ describe('the study end to end on the smoke preset', () => {
     }
     assert.ok(fs.readFileSync(path.join(out, 'results', 'smoke', 'records.csv'), 'utf8').startsWith('method,labelPct,seed'));
     const figures = fs.readdirSync(path.join(out, 'figures', 'smoke'));
-    for (const name of ['accuracy-vs-labels', 'pretraining', 'learning-rates', 'confusion', 'projection', 'augmentation-pairs', 'dataset-samples', 'ssl-gain', 'convergence']) {
+    for (const name of ['accuracy-vs-labels', 'pretraining', 'learning-rates', 'confusion', 'projection', 'augmentation-pairs', 'dataset-samples', 'ssl-gain', 'convergence', 'accuracy-vs-wall-time', 'pretraining-checkpoints']) {
       assert.ok(figures.includes(`${name}.html`), `no ${name}.html`);
       if (findChromium()) assert.ok(figures.includes(`${name}.png`), `no ${name}.png`);
     }

@@ -1,15 +1,34 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EarlyStopper, convergenceEpoch } from '../lib/eval/convergence';
+import { EarlyStopper, reachedPlateau, timeToAccuracy } from '../lib/eval/convergence';
 
-test('convergence epoch: first epoch at the fraction of the best', () => {
-  const accuracies = [0.1, 0.5, 0.9, 0.95, 0.96, 0.955];
-  assert.equal(convergenceEpoch(accuracies), 5); // 0.99 x 0.96 = 0.9504: 0.95 is short of it
-  assert.equal(convergenceEpoch(accuracies, 0.9), 3); // 0.864
-  assert.equal(convergenceEpoch(accuracies, 1), 5);
-  assert.equal(convergenceEpoch([NaN, 0.2, 0.4]), 3);
-  assert.equal(convergenceEpoch([]), null);
-  assert.equal(convergenceEpoch([NaN]), null);
+test('plateau: the best of the last 20 % of evaluations within half a point of the best before them', () => {
+  // 10 evaluations: the tail is the last 2; best before 0.60, best in the tail 0.604 -> plateau
+  assert.equal(reachedPlateau([0.3, 0.4, 0.5, 0.55, 0.58, 0.59, 0.6, 0.6, 0.604, 0.6]), true);
+  // still rising by a point in the tail -> no plateau
+  assert.equal(reachedPlateau([0.3, 0.4, 0.5, 0.55, 0.58, 0.59, 0.6, 0.6, 0.61, 0.615]), false);
+  // a falling tail (overfitting) is a plateau
+  assert.equal(reachedPlateau([0.3, 0.5, 0.6, 0.55, 0.5]), true);
+  // exactly half a point more counts as a plateau despite floating-point rounding
+  assert.equal(reachedPlateau([0.1, 0.2, 0.3, 0.4, 0.405]), true);
+  // cosine decay to the end of a short budget: every evaluation rises
+  assert.equal(reachedPlateau([0.2, 0.3, 0.4]), false);
+  assert.equal(reachedPlateau([0.5]), null);
+  assert.equal(reachedPlateau([]), null);
+  assert.equal(reachedPlateau([NaN, 0.5, NaN]), null);
+});
+
+test('time to accuracy: steps and seconds of the first evaluation at the target', () => {
+  const curve = [
+    { valAccuracy: 0.2, steps: 10, seconds: 1 },
+    { valAccuracy: 0.45, steps: 20, seconds: 2.5 },
+    { valAccuracy: 0.5, steps: 30, seconds: 4 },
+    { valAccuracy: 0.49, steps: 40, seconds: 5 },
+  ];
+  assert.deepEqual(timeToAccuracy(curve, 0.45), { steps: 20, seconds: 2.5 });
+  assert.deepEqual(timeToAccuracy(curve, 0.5), { steps: 30, seconds: 4 });
+  assert.equal(timeToAccuracy(curve, 0.51), null);
+  assert.equal(timeToAccuracy([], 0.1), null);
 });
 
 test('early stopping: improvements need minDelta; stop once patience epochs pass the best', () => {

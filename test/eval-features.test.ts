@@ -102,8 +102,13 @@ test('the feature cache addresses rows by data-set index, and kNN on it classifi
   const row = data.splits.trainPool[5];
   assert.deepEqual(Array.from(gatherFeatures(cache.train, 10, [row])).indexOf(1), data.dataset.train.labels[row], 'row r of the cache is image r');
   const labelled = data.splits.labelled(0.5, 0);
-  const report = knnTestReport(cache, data, labelled, { k: 5, temperature: 0.1 });
+  const { report, correct, k, valAccuracy, grid } = knnTestReport(cache, data, labelled, { temperature: 0.1 });
   assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
   assert.equal(report.accuracy, 1, 'class-revealing features classify every test image');
   assert.equal(report.confusion.flat().reduce((s, v) => s + v, 0), data.splits.test.length);
+  assert.ok(correct.every((c) => c === 1));
+  assert.equal(labelled.length, 50);
+  assert.deepEqual(grid.map((g) => g.k), [10, 20, 50], 'k = 100 and 200 capped at the 50-image bank');
+  assert.equal(k, 10, 'ties go to the smallest k');
+  assert.equal(valAccuracy, 1);
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { knnPredict } from '../lib/eval/knn';
+import { knnPredict, knnPredictForKs } from '../lib/eval/knn';
+import { cappedKs, chooseK } from '../lib/experiments/knn-eval';
 import { Rng } from '../lib/util/random';
 
 const options = { k: 3, temperature: 0.1, numClasses: 2, chunkSize: 256 };
@@ -82,4 +83,25 @@ test('inconsistent inputs are refused with the fix', () => {
   assert.throws(() => knnPredict(bank, Int32Array.from([0, 1]), query, options), /3 dimensions, the bank 2/);
   assert.throws(() => knnPredict(bank, Int32Array.from([0, 1]), bank, { ...options, k: 0 }), /k >= 1/);
   tf.dispose([bank, query]);
+});
+
+test('several k from one pass match knnPredict at each k (ks in any order, capped by the bank)', () => {
+  const rng = new Rng(11);
+  const random = (n: number, d: number) => Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal()));
+  const bank = tf.tensor2d(random(40, 6));
+  const queries = tf.tensor2d(random(17, 6));
+  const labels = Int32Array.from({ length: 40 }, () => rng.int(3));
+  const ks = [20, 1, 5, 200];
+  const before = tf.memory().numTensors;
+  const all = knnPredictForKs(bank, labels, queries, ks, { temperature: 0.3, numClasses: 3, chunkSize: 6 });
+  ks.forEach((k, i) => assert.deepEqual(all[i], knnPredict(bank, labels, queries, { k, temperature: 0.3, numClasses: 3, chunkSize: 256 }), `k = ${k}`));
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([bank, queries]);
+});
+
+test('k is chosen on validation accuracy from the grid capped by the bank; ties go to the smaller k', () => {
+  assert.deepEqual(chooseK([10, 20, 50], [0.5, 0.6, 0.6]), { k: 20, grid: [{ k: 10, valAccuracy: 0.5 }, { k: 20, valAccuracy: 0.6 }, { k: 50, valAccuracy: 0.6 }] });
+  assert.deepEqual(chooseK([50, 10], [0.6, 0.6]).k, 10);
+  assert.deepEqual(cappedKs([10, 20, 50, 100, 200], 30), [10, 20, 30], 'k above the bank size becomes the bank size, once');
+  assert.deepEqual(cappedKs([10, 20, 50, 100, 200], 45000), [10, 20, 50, 100, 200]);
 });

@@ -133,22 +133,41 @@ test('Adam agrees with tf.train.adam over ten steps without decay', () => {
   disposeAll(ours, opt);
 });
 
-test('LARS scales the step by eta ||w|| / (||g|| + wd ||w||); excluded parameters take plain SGD steps', () => {
+test('LARS scales the step by eta ||w|| / ||g + wd w|| (SimCLR); excluded parameters take plain SGD steps', () => {
   const lars: OptimizerConfig = { ...sgd, kind: 'lars', momentum: 0, weightDecay: 0.5, larsEta: 0.001 };
-  const ratio = tf.tidy(() => trustRatio(tf.tensor1d([3, 4]), tf.tensor1d([0, 1]), 0.5, 0.001));
-  assertClose(ratio, [0.001 * 5 / (1 + 0.5 * 5)]); // ||w|| = 5, ||g|| = 1
+  const ratio = tf.tidy(() => trustRatio(tf.tensor1d([3, 4]), tf.tensor1d([1.5, 3]), 0.001));
+  assertClose(ratio, [0.001 * 5 / Math.hypot(1.5, 3)]);
   ratio.dispose();
-  const zero = tf.tidy(() => trustRatio(tf.zeros([2]), tf.tensor1d([0, 1]), 0.5, 0.001));
+  const zero = tf.tidy(() => trustRatio(tf.zeros([2]), tf.tensor1d([0, 1]), 0.001));
   assertClose(zero, [1]); // zero weights: ratio undefined, taken as 1
   zero.dispose();
 
   const p = params({ 'fc.kernel': [3, 4], 'bn.gamma': [3, 4] });
   const opt = makeOptimizer(lars, p);
   stepWith(opt, { 'fc.kernel': [0, 1], 'bn.gamma': [0, 1] }, 2);
-  // kernel: w - lr r (g + wd w) = [3, 4] - 2 (0.005 / 3.5) [1.5, 3]
-  assertClose(p.get('fc.kernel')!, [3 - (2 * 0.005 * 1.5) / 3.5, 4 - (2 * 0.005 * 3) / 3.5]);
+  // By hand: w = [3, 4], g = [0, 1], wd = 0.5: d = g + wd w = [1.5, 3], ||d|| = sqrt(11.25) = 3.3541,
+  // r = 0.001 * 5 / 3.3541 = 0.0014907; w - lr r d = [3 - 2 * 0.0014907 * 1.5, 4 - 2 * 0.0014907 * 3]
+  // = [2.995528, 3.991056]. The old form ||g|| + wd ||w|| = 3.5 would give [2.995714, 3.991429].
+  assertClose(p.get('fc.kernel')!, [2.995528, 3.991056], 1e-6);
   // gamma: no decay, no trust ratio: w - lr g
   assertClose(p.get('bn.gamma')!, [3, 2]);
+  disposeAll(p, opt);
+});
+
+test('LARS with momentum matches a hand-computed two-step update', () => {
+  const lars: OptimizerConfig = { ...sgd, kind: 'lars', momentum: 0.9, nesterov: false, weightDecay: 0.1, larsEta: 0.01 };
+  const p = params({ 'fc.kernel': [1, 0] });
+  const opt = makeOptimizer(lars, p);
+  let w = [1, 0];
+  let v = [0, 0];
+  for (const g of [[0, 2], [1, 1]]) {
+    const d = [g[0] + 0.1 * w[0], g[1] + 0.1 * w[1]];
+    const r = (0.01 * Math.hypot(w[0], w[1])) / Math.hypot(d[0], d[1]);
+    v = [0.9 * v[0] + 0.5 * r * d[0], 0.9 * v[1] + 0.5 * r * d[1]];
+    w = [w[0] - v[0], w[1] - v[1]];
+    stepWith(opt, { 'fc.kernel': g }, 0.5);
+  }
+  assertClose(p.get('fc.kernel')!, w, 1e-6);
   disposeAll(p, opt);
 });
 

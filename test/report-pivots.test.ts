@@ -15,7 +15,9 @@ import type { BarTrace, ImageTrace, ScatterTrace } from '../lib/report/plotly-ty
 import { RESULTS_END, RESULTS_START, replaceBetweenMarkers, renderResultsSection, updateReadme } from '../lib/report/readme';
 import { dataFrameBundle } from '../lib/report/notebook-display';
 import { keyFindings } from '../lib/report/findings';
-import { formatSummary, summarise } from '../lib/report/stats';
+import { bootstrapInterval, formatSummary, summarise } from '../lib/report/stats';
+import { packBits, unpackBits } from '../lib/util/bitset';
+import { convergenceTable } from '../lib/report/study-tables';
 import { METHOD_STYLES } from '../lib/report/style';
 import { comparisonTable, metricsTable, summaryTable, toCsv, toDataFrame, toMarkdown } from '../lib/report/tables';
 import { UserError } from '../lib/util/errors';
@@ -23,13 +25,26 @@ import { UserError } from '../lib/util/errors';
 const close = (actual: number, expected: number, tol = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) < tol, `${actual} != ${expected}`);
 
+const TEST_IMAGES = 200;
+
+/** Right/wrong flags of `accuracy` x TEST_IMAGES test images, the wrong ones spread by seed. */
+function flags(accuracy: number, seed: number): number[] {
+  const right = Math.round(accuracy * TEST_IMAGES);
+  const order = Array.from({ length: TEST_IMAGES }, (_, i) => (i * 37 + seed * 11) % TEST_IMAGES);
+  const out = new Array<number>(TEST_IMAGES).fill(0);
+  order.slice(0, right).forEach((i) => { out[i] = 1; });
+  return out;
+}
+
 /** A record with plausible fields; tests override what they check. */
 function record(method: Method, labelPct: number, seed: number, testAccuracy: number, extra: Partial<RunRecord> = {}): RunRecord {
+  const right = Math.round(testAccuracy * TEST_IMAGES);
   return {
     method, labelPct, seed, preset: 'smoke', testAccuracy,
     macroPrecision: testAccuracy - 0.01, macroRecall: testAccuracy, macroF1: testAccuracy - 0.02,
-    perClassF1: [testAccuracy, testAccuracy], confusion: [[8, 2], [1, 9]], valAccuracy: testAccuracy + 0.01,
-    convergenceEpoch: 3 + seed, selectedEpoch: 5, epochsRun: 6, wallSeconds: 30, imagesPerSecond: 100,
+    perClassF1: [testAccuracy, testAccuracy], confusion: [[right, 0], [TEST_IMAGES - right, 0]], valAccuracy: testAccuracy + 0.01,
+    selectedEpoch: 5, epochsRun: 6, realEpochs: 6, epochsToBest: 3 + seed, steps: 60, imagesSeen: 6000, plateau: true, labelledCount: 1000,
+    wallSeconds: 30, imagesPerSecond: 100, testCorrect: packBits(flags(testAccuracy, seed)),
     backend: 'wasm', configHash: 'abc', runDir: '', dataFingerprint: 'f00d', ...extra,
   };
 }
@@ -40,7 +55,7 @@ const records: RunRecord[] = [
   record('simclr-linear', 10, 0, 0.70), record('simclr-linear', 10, 1, 0.72), record('simclr-linear', 10, 2, 0.74),
   record('supervised-resnet', 100, 0, 0.85), record('supervised-resnet', 100, 1, 0.87),
   record('supervised-resnet', 10, 0, 0.50), record('supervised-resnet', 10, 1, 0.54),
-  record('simclr-knn', 100, 0, 0.75, { convergenceEpoch: null }),
+  record('simclr-knn', 100, 0, 0.75, { epochsToBest: null, steps: 0, realEpochs: 0, imagesSeen: 0, plateau: null, epochsRun: 0, selectedEpoch: null }),
 ];
 
 test('summarise uses the sample standard deviation and formats mean ± std', () => {
@@ -79,13 +94,42 @@ test('SSL gain: difference of means, error sqrt(std_a² + std_b²)', () => {
   close(gain.error_y?.array[0] ?? NaN, 100 * Math.sqrt(sa ** 2 + sb ** 2));
 });
 
-test('convergence bars skip runs without a convergence epoch', () => {
-  const fig = convergenceFigure(records);
-  const bars = fig.data as BarTrace[];
-  assert.deepEqual(bars.map((b) => b.name), ['SimCLR + linear probe', 'Supervised ResNet']);
-  assert.deepEqual(bars[0].x, ['10%', '100%']);
-  close(bars[0].y[0], 4); // epochs 3, 4, 5
-  close(bars[0].error_y?.array[0] ?? NaN, 1);
+test('convergence: steps and seconds to 90 % of the best method\'s validation accuracy, figure against steps', () => {
+  const history = (accuracies: number[]): { epochs: EpochRecord[]; stepLearningRates: number[] } => ({
+    epochs: accuracies.map((valAccuracy, i) => ({ epoch: i + 1, trainLoss: 1, valAccuracy, learningRate: 0.1, steps: 10 * (i + 1), imagesPerSecond: 1, seconds: 2 })),
+    stepLearningRates: [],
+  });
+  const runs = [
+    record('simclr-finetune', 10, 0, 0.7, { runDir: 'a', valAccuracy: 0.8 }),
+    record('supervised-resnet', 10, 0, 0.5, { runDir: 'b', valAccuracy: 0.6 }),
+  ];
+  const histories = new Map([['a', history([0.5, 0.72, 0.8])], ['b', history([0.3, 0.5, 0.6])]]);
+  const table = convergenceTable(runs, histories);
+  // target 0.9 x 0.8 = 0.72: fine-tuning reaches it at step 20 (4 s); scratch never does
+  assert.deepEqual(table.rows.map((r) => [r[0], r[1], r[3]]), [['SimCLR + fine-tune', 10, '1/1'], ['Supervised ResNet', 10, '0/1']]);
+  close(table.rows[0][2] as number, 72);
+  close((table.rows[0][4] as { mean: number }).mean, 20);
+  close((table.rows[0][5] as { mean: number }).mean, 4);
+  assert.equal(table.rows[1][4], null);
+  const fig = convergenceFigure([{ method: 'simclr-finetune', labelPct: 10, seed: 0, points: [{ steps: 10, seconds: 2, valAccuracy: 0.5 }] }], new Map([[10, 0.72]]));
+  assert.equal(fig.layout.xaxis?.title?.text, 'optimizer steps');
+  assert.deepEqual((fig.data[1] as ScatterTrace).y, [72, 72], 'the target line');
+});
+
+test('bootstrap intervals: cover the mean, and pair the same test images on both sides', () => {
+  const a = [0, 1, 2].map((seed) => Uint8Array.from(flags(0.8, seed)));
+  const ci = bootstrapInterval(a)!;
+  assert.ok(ci[0] < 0.8 && ci[1] > 0.8, `[${ci}]`);
+  assert.ok(ci[1] - ci[0] > 0.04 && ci[1] - ci[0] < 0.2, `width ${ci[1] - ci[0]} for 200 images`);
+  // identical runs on both sides: every replicate's gap is exactly 0 because images are paired
+  assert.deepEqual(bootstrapInterval(a, a, { pairedSeeds: true }), [0, 0]);
+  // a side that is right on every image the other gets right, plus 20 more: the gap interval excludes 0
+  const better = a.map((run) => { const b = run.slice(); let extra = 20; for (let i = 0; i < b.length && extra > 0; i++) if (!b[i]) { b[i] = 1; extra--; } return b; });
+  const gap = bootstrapInterval(better, a, { pairedSeeds: true })!;
+  assert.ok(gap[0] > 0 && gap[0] < 0.1 && gap[1] > 0.1, `[${gap}] around the 0.1 gap, above 0`);
+  assert.equal(bootstrapInterval([]), null);
+  assert.equal(bootstrapInterval([Uint8Array.from([1, 0])], [Uint8Array.from([1])]), null, 'different test sets');
+  assert.deepEqual(Array.from(unpackBits(packBits([1, 0, 1, 1, 0, 0, 0, 0, 1]), 9)), [1, 0, 1, 1, 0, 0, 0, 0, 1]);
 });
 
 test('confusion heatmap rows are normalised to 1', () => {
@@ -145,13 +189,13 @@ test('tables: metrics pivot with n, summary by label %, CSV splits mean/std/n', 
     ['Supervised ResNet', 100, 2], ['Supervised ResNet', 10, 2],
   ]);
   const md = toMarkdown(metrics);
-  assert.match(md, /\| SimCLR \+ linear probe \| 100 \| 3 \| 82\.0 ± 2\.0 \| 81\.0 ± 2\.0 \|/);
-  assert.match(md, /\| SimCLR \+ kNN \| 100 \| 1 \| 75\.0 \| 74\.0 \| 75\.0 \| 73\.0 \| – \|/);
+  assert.match(md, /\| SimCLR \+ linear probe \| 100 \| 3 \| 82\.0 ± 2\.0 \[\d+\.\d, \d+\.\d\] \| 80\.0 ± 2\.0 \| 83\.0 ± 2\.0 \| 6\.0 \| 4\.0 \| 60 \| 6000 \| 30\.0 \| 3\/3 \|/);
+  assert.match(md, /\| SimCLR \+ kNN \| 100 \| 1 \| 75\.0 \[\d+\.\d, \d+\.\d\] \| 73\.0 \| 76\.0 \| – \| – \| – \| – \| 30\.0 \| – \|/);
   const summary = summaryTable(records);
-  assert.deepEqual(summary.columns.map((c) => c.name), ['Method', '100% labels', '10% labels']);
-  assert.match(toMarkdown(summary), /\| SimCLR \+ kNN \| 75\.0 \| – \|/);
+  assert.deepEqual(summary.columns.map((c) => c.name), ['Method', '100% labels (same set every seed)', '10% labels']);
+  assert.match(toMarkdown(summary), /\| SimCLR \+ kNN \| 75\.0 \[\d+\.\d, \d+\.\d\] \| – \|/);
   const csv = toCsv(metrics).split('\n');
-  assert.ok(csv[0].startsWith('Method,Labels (%),n,Test accuracy (%) mean,Test accuracy (%) std,Test accuracy (%) n,'));
+  assert.ok(csv[0].startsWith('Method,Labels (%),n,Test accuracy (%) mean,Test accuracy (%) std,Test accuracy (%) n,Test accuracy (%) ci low,Test accuracy (%) ci high,'));
   const first = csv[1].split(',');
   close(Number(first[3]), 82);
   close(Number(first[4]), 2);
@@ -170,10 +214,10 @@ test('comparison table: published anchors first, then our 100% rows with epochs 
 
 test('tables become danfo DataFrames with numeric mean/std/n columns', () => {
   const df = toDataFrame(summaryTable(records));
-  assert.deepEqual(df.columns.slice(0, 4), ['Method', '100% labels mean', '100% labels std', '100% labels n']);
+  assert.deepEqual(df.columns.slice(0, 4), ['Method', '100% labels (same set every seed) mean', '100% labels (same set every seed) std', '100% labels (same set every seed) n']);
   assert.equal(df.shape[0], 3);
   const html = String(dataFrameBundle(df).data['text/html']);
-  assert.match(html, /^<table><thead><tr><th>Method<\/th><th>100% labels mean<\/th>/);
+  assert.match(html, /^<table><thead><tr><th>Method<\/th><th>100% labels \(same set every seed\) mean<\/th>/);
   assert.match(html, /<td>SimCLR \+ kNN<\/td><td>75<\/td><td>0<\/td><td>1<\/td>/);
 });
 
@@ -234,13 +278,13 @@ test('buildReport: figures, CSV tables and the README section from a results fol
       readme, png: false, root, log: (line) => lines.push(line),
     });
     assert.deepEqual(out.figures.map((f) => f.name),
-      ['accuracy-vs-labels', 'ssl-gain', 'convergence', 'confusion', 'validation-curves', 'training-loss', 'learning-rates']);
+      ['accuracy-vs-labels', 'ssl-gain', 'convergence', 'accuracy-vs-wall-time', 'confusion', 'validation-curves', 'training-loss', 'learning-rates']);
     for (const f of out.figures) {
       assert.ok(fs.existsSync(f.html));
       assert.equal(f.png, null);
     }
     assert.ok(fs.existsSync(path.join(root, 'figures', 'smoke', 'plotly.min.js')));
-    assert.deepEqual(out.tables.map((t) => path.basename(t)), ['summary.csv', 'metrics.csv', 'comparison.csv']);
+    assert.deepEqual(out.tables.map((t) => path.basename(t)), ['summary.csv', 'metrics.csv', 'comparison.csv', 'convergence.csv', 'encoders.csv', 'speed.csv']);
     const text = fs.readFileSync(readme, 'utf8');
     assert.match(text, /\[interactive HTML\]|\(interactive HTML\)/);
     assert.match(text, /figures\/smoke\/accuracy-vs-labels\.html/);
@@ -272,7 +316,7 @@ test('buildReport: figures, CSV tables and the README section from a results fol
     assert.match(full, /\.\.\/figures\/smoke\/accuracy-vs-labels\.html/);
     const headline = fs.readFileSync(readme, 'utf8');
     assert.match(headline, /headline-smoke:start -->\n_Preset `smoke`.*\(results\/smoke\/records\.json\).*\(docs\/results\.md#results-preset-smoke\)/);
-    assert.match(headline, /\*\*Test accuracy \(%\), mean ± std over seeds\*\*/);
+    assert.match(headline, /\*\*Test accuracy \(%\): mean ± std over seeds \[95 % bootstrap interval/);
     assert.match(headline, /headline-smoke:end -->\nfooter\n$/);
     assert.doesNotMatch(headline, /### Results/);
 
@@ -288,19 +332,23 @@ test('buildReport: figures, CSV tables and the README section from a results fol
   }
 });
 
-test('key findings: gaps of seed means per label budget, with the one-seed caveat', () => {
+test('key findings: a gap is a lead only when its bootstrap interval excludes zero; runs without a plateau are flagged', () => {
   const findings = keyFindings([
     ...records,
-    record('simclr-fixed-subset-linear', 100, 0, 0.60), record('simclr-fresh-subset-linear', 100, 0, 0.625),
-  ]);
-  const ssl = findings.find((f) => f.startsWith('**SSL versus labels only**'));
+    record('supervised-resnet', 10, 2, 0.52, { plateau: false }),
+    ...[0, 1, 2].flatMap((seed) => [record('simclr-fixed-subset-linear', 10, seed, 0.60), record('simclr-fresh-subset-linear', 10, seed, 0.605)]),
+  ], { resnet: { parameters: 77000, featureDim: 64 }, basicCnn: { parameters: 286000, featureDim: 256 } });
+  const ssl = findings.find((f) => f.startsWith('**SSL versus labels only** (equal labels)'));
   assert.ok(ssl, findings.join('\n'));
-  // linear 82 vs scratch 86 at 100 %; 72 vs 52 at 10 %
-  assert.match(ssl, /is −4\.0 at 100 %, \+20\.0 at 10 % /);
-  assert.match(ssl, /ahead at 1 of 2 label budgets\)/);
-  assert.doesNotMatch(ssl, /one seed/);
-  const knn = findings.find((f) => f.startsWith('**kNN versus linear probe**'));
-  assert.match(knn ?? '', /−7\.0 at 100 %.*behind at every label budget; one seed on at least one side/);
-  assert.match(findings.at(-1) ?? '', /fresh subset 62\.5 % against fixed subset 60\.0 % \(\+2\.5 points; one pretraining run each, so how this gap compares/);
-  assert.equal(findings.filter((f) => f.includes('Basic CNN')).length, 0, 'no sentence about methods that did not run');
+  // linear 82 vs scratch 86 at 100 %: the interval of a 4-point gap on 200 images and 2-3 seeds includes zero; 72 vs 52 at 10 % does not
+  assert.match(ssl, /is −4\.0 at 100 % \[−\d+\.\d, \+\d+\.\d\], \+20\.0 at 10 % \[\+\d+\.\d, \+\d+\.\d\]/);
+  assert.match(ssl, /ahead at 10 %; no clear difference at 100 % \(the interval includes zero\)/);
+  const sampling = findings.find((f) => f.startsWith('**Dynamic sampling**') && f.includes('fixed subset'));
+  assert.match(sampling ?? '', /3 pretraining seeds.*\+0\.5 ± 0\.0 points, paired by seed \[.*\]: no clear difference/);
+  const flagged = findings.find((f) => f.startsWith('**Possibly undertrained:**'));
+  assert.match(flagged ?? '', /1 run ended without a validation plateau.*Supervised ResNet at 10 % \(seed 2\)/);
+  assert.equal(findings.some((f) => f.startsWith('**Not a matched pair:**')), false, 'the size caveat only when the CNN ran');
+  const withCnn = keyFindings([...records, record('supervised-cnn', 100, 0, 0.8)], { resnet: { parameters: 77000, featureDim: 64 }, basicCnn: { parameters: 286000, featureDim: 256 } });
+  assert.match(withCnn.find((f) => f.startsWith('**Not a matched pair:**')) ?? '', /286,000 parameters and 256-d features, the ResNet 77,000 and 64-d/);
+  assert.equal(findings.filter((f) => f.includes('Basic CNN versus')).length, 0, 'no sentence about methods that did not run');
 });

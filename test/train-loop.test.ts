@@ -10,6 +10,8 @@ import { loadModuleWeights } from '../lib/models/weights-io';
 import { makeEncoder } from '../lib/models/make-encoder';
 import { pretrain } from '../lib/train/pretrain';
 import { trainSupervised } from '../lib/train/supervised';
+import { type TrainingTask, runTrainingLoop } from '../lib/train/loop';
+import { reachedPlateau } from '../lib/eval/convergence';
 import { Rng } from '../lib/util/random';
 import { selectBackend } from '../lib/backend/select';
 import { toyContext } from './helpers/toy-data';
@@ -23,12 +25,13 @@ function supervisedConfig(overrides: Partial<SupervisedConfig> = {}): Supervised
     encoder: { kind: 'resnet', width: 4, blocksPerStage: [1, 1] },
     init: 'scratch',
     freeze: false,
+    classifierInit: 'random',
     labelFraction: 1,
     augment: noAugment,
     optimizer: { ...sgdCosine, learningRate: 0.05, warmupEpochs: 0, weightDecay: 0 },
     epochs: 3,
-    imagesPerEpoch: 0,
     minSteps: 0,
+    roundImages: 0,
     batchSize: 50,
     earlyStopping: { patience: 0, minDelta: 0 },
     seed: 3,
@@ -66,6 +69,49 @@ describe('training loop', () => {
     assert.equal(result.loop.history.stepLearningRates.length, 10 * Math.ceil(data.splits.trainPool.length / 50));
     assert.ok(result.test.accuracy > 0.2, `test accuracy ${result.test.accuracy}`);
     assert.equal(result.test.confusion.length, 10);
+  });
+
+  test('real epochs: the step floor adds passes, rounds group them, records give epochs, steps and images', async () => {
+    // 200 labelled images, batch 50: 4 steps per pass; minSteps 24 -> 6 passes; roundImages 400 -> 2 passes per round, 3 rounds
+    const result = await trainSupervised(supervisedConfig({ epochs: 1, minSteps: 24, roundImages: 400 }), data, { runDir: tmp(), resume: false });
+    const n = data.splits.trainPool.length;
+    assert.equal(n, 200);
+    assert.equal(result.passesPerRound, 2);
+    assert.equal(result.loop.epochsRun, 3);
+    assert.equal(result.realEpochs, 6);
+    assert.equal(result.loop.steps, 24);
+    assert.equal(result.loop.imagesSeen, 6 * n);
+    assert.equal(result.epochsToBest, 2 * result.loop.selectedEpoch!);
+    assert.equal(result.testCorrect.length, data.splits.test.length);
+    assert.equal(result.testCorrect.reduce((s, v) => s + v, 0) / result.testCorrect.length, result.test.accuracy);
+  });
+
+  test('early stopping on a validation plateau ends the run and restores the best-validation weights', async () => {
+    const w = tf.variable(tf.tensor1d([0, 0]));
+    const scripted = [0.5, 0.7, 0.65, 0.69, 0.6, 0.9];
+    const seen: number[][] = [];
+    const task: TrainingTask = {
+      trainable: new Map([['w.kernel', w]]),
+      saved: new Map([['w.kernel', w]]),
+      epochRows: () => Int32Array.from([0, 1, 2, 3]),
+      batchLoss: () => w.sub(tf.tensor1d([1, 2])).square().sum() as tf.Scalar,
+      evaluate: (epoch) => ({ metrics: { valAccuracy: scripted[epoch - 1] }, selection: scripted[epoch - 1] }),
+    };
+    const result = await runTrainingLoop(
+      task,
+      { epochs: 6, batchSize: 2, dropLast: false, optimizer: { ...sgdCosine, schedule: 'constant', learningRate: 0.1, warmupEpochs: 0, weightDecay: 0 }, earlyStopping: { patience: 2, minDelta: 0 }, seed: 0 },
+      { runDir: tmp(), resume: false, configHash: 'test', hooks: { onEpochEnd: () => seen.push(Array.from(w.dataSync())) } },
+    );
+    assert.equal(result.epochsRun, 4, 'best at epoch 2, no gain at 3 and 4: patience 2 stops after epoch 4 (the 0.9 of epoch 6 is never reached)');
+    assert.equal(result.stoppedEarly, true);
+    assert.equal(result.selectedEpoch, 2);
+    assert.equal(result.bestSelection, 0.7);
+    assert.deepEqual(Array.from(w.dataSync()), seen[1], 'the weights of epoch 2 are restored');
+    assert.notDeepEqual(seen[1], seen[3]);
+    assert.equal(result.steps, 8);
+    assert.equal(result.imagesSeen, 16);
+    assert.equal(reachedPlateau(result.history.epochs.map((e) => e.valAccuracy!)), true);
+    w.dispose();
   });
 
   test('tensor count stays flat across steps and epochs', async () => {

@@ -100,7 +100,7 @@ export function applyOverrides<T extends object>(config: T, overrides: string[])
 const STRING_CHOICES: Record<string, string[]> = {
   'optimizer.schedule': ['cosine', 'constant'],
   'optimizer.kind': ['sgd', 'adam', 'lars'],
-  'sampling.mode': ['all', 'fixed-subset', 'fresh-subset'],
+  'sampling.mode': ['all', 'fixed-subset', 'fresh-subset', 'all-chunked'],
   'encoder.kind': ['resnet', 'basic-cnn'],
 };
 

@@ -96,15 +96,15 @@ export interface OptimizerConfig {
   larsEta: number;
 }
 
-/** Which images an epoch visits: every one, a subset fixed for the run, or a fresh subset each epoch. */
+/** Which images an epoch visits: every one, a subset fixed for the run, a fresh subset each epoch, or the next slice of plain passes. */
 export interface EpochSamplingConfig {
-  mode: 'all' | 'fixed-subset' | 'fresh-subset';
+  mode: 'all' | 'fixed-subset' | 'fresh-subset' | 'all-chunked';
   /** fraction of the pool used per epoch, in (0, 1]; ignored when mode = 'all' */
   fraction: number;
 }
 
 export interface EarlyStoppingConfig {
-  /** stop after this many epochs without a validation improvement of at least `minDelta` (0 = never stop early) */
+  /** stop after this many evaluations (epochs, or rounds of `roundImages`) without a validation improvement of at least `minDelta` (0 = never stop early) */
   patience: number;
   /** smallest improvement of the monitored validation metric that counts, absolute (accuracy in [0, 1]) */
   minDelta: number;
@@ -151,15 +151,18 @@ export interface SupervisedConfig {
   init: string;
   /** keep the encoder's weights fixed (linear probe) */
   freeze: boolean;
+  /** 'random', or the `head.json` a linear probe wrote: start the classifier from the probe's weights (LP-FT, Kumar et al. 2022) */
+  classifierInit: string;
   /** fraction of the training labels used, in (0, 1] (class-balanced, files in data/splits) */
   labelFraction: number;
   augment: SupervisedAugmentConfig;
   optimizer: OptimizerConfig;
+  /** real epochs (passes over the labelled subset) at most, before the step floor; the cosine schedule spans them */
   epochs: number;
-  /** images per epoch of a fine-tuning or from-scratch run, whatever the label budget: a fresh random subset of a larger labelled set, reshuffled passes over a smaller one (0 = one pass over the labelled set); ignored by linear probes */
-  imagesPerEpoch: number;
-  /** at least this many optimizer steps: small labelled subsets get more epochs (epochs = max(epochs, ceil(minSteps / steps per epoch))) */
+  /** step floor: a small labelled subset gets more passes so the run has at least this many optimizer steps (passes = max(epochs, ceil(minSteps / steps per pass))) */
   minSteps: number;
+  /** images, at least, between two validation evaluations: a small labelled subset is evaluated every ceil(roundImages / subset size) passes, so patience means the same at every label budget (0 = after every pass) */
+  roundImages: number;
   batchSize: number;
   earlyStopping: EarlyStoppingConfig;
   seed: number;

@@ -1,16 +1,41 @@
 import type { EarlyStoppingConfig } from '../config/types';
 
+/** The plateau test of the study: how much of a run's end counts as its tail, and how much gain there still counts as rising. */
+export const PLATEAU_TAIL_FRACTION = 0.2;
+/** absolute accuracy, in [0, 1]: 0.005 = half a point */
+export const PLATEAU_TOLERANCE = 0.005;
+
 /**
- * First epoch (1-based) whose validation accuracy reaches `fraction` of the run's best, a
- * "time to converge" that ignores late small gains; null when there is no finite accuracy.
- * @param valAccuracies one per epoch, in order
+ * Whether a run ended on a validation plateau: its best accuracy over the last `tailFraction` of
+ * its evaluations is within `tolerance` of its best before them (a tail that is lower, as when a
+ * run overfits, counts as a plateau). Null when the run has fewer than two finite evaluations, too
+ * few to say.
+ * @param valAccuracies one per evaluation, in order
  */
-export function convergenceEpoch(valAccuracies: number[], fraction = 0.99): number | null {
+export function reachedPlateau(valAccuracies: number[], tailFraction = PLATEAU_TAIL_FRACTION, tolerance = PLATEAU_TOLERANCE): boolean | null {
   const finite = valAccuracies.filter(Number.isFinite);
-  if (finite.length === 0) return null;
-  const threshold = fraction * Math.max(...finite);
-  const index = valAccuracies.findIndex((a) => Number.isFinite(a) && a >= threshold);
-  return index + 1;
+  if (finite.length < 2) return null;
+  const tail = Math.min(finite.length - 1, Math.max(1, Math.round(tailFraction * finite.length)));
+  const before = Math.max(...finite.slice(0, finite.length - tail));
+  const after = Math.max(...finite.slice(finite.length - tail));
+  return after - before <= tolerance + TOLERANCE;
+}
+
+/** A point of a validation curve: accuracy after so many optimizer steps and wall seconds. */
+export interface CurvePoint {
+  valAccuracy: number;
+  steps: number;
+  seconds: number;
+}
+
+/**
+ * The first point of `curve` whose accuracy reaches `target` (a fixed level, e.g. 90 % of the best
+ * method's validation accuracy at the label budget), or null when the run never gets there. Steps
+ * and seconds, unlike epochs, mean the same for every method and label budget.
+ */
+export function timeToAccuracy(curve: CurvePoint[], target: number): { steps: number; seconds: number } | null {
+  const hit = curve.find((p) => Number.isFinite(p.valAccuracy) && p.valAccuracy >= target - TOLERANCE);
+  return hit ? { steps: hit.steps, seconds: hit.seconds } : null;
 }
 
 /** What an `EarlyStopper` remembers between epochs; saved in checkpoints. */

@@ -59,6 +59,61 @@ export function knnPredict(
 }
 
 /**
+ * `knnPredict` for several k at once from one similarity pass: per query the largest max(ks)
+ * similarities are sorted once and their votes accumulated, the winner read off at each k. For
+ * choosing k on a validation split.
+ * @returns one [Q] prediction array per entry of `ks`, in that order
+ */
+export function knnPredictForKs(
+  trainFeatures: tf.Tensor2D, trainLabels: Int32Array, queryFeatures: tf.Tensor2D, ks: number[], options: Omit<KnnOptions, 'k'>,
+): Int32Array[] {
+  const [bankSize, dim] = trainFeatures.shape;
+  if (ks.length === 0 || ks.some((k) => !(Number.isInteger(k) && k >= 1))) throw new Error(`kNN needs positive integer k values, got [${ks}]`);
+  if (bankSize === 0) throw new Error('the kNN bank is empty; pass at least one training feature');
+  if (trainLabels.length !== bankSize) throw new Error(`${bankSize} bank features but ${trainLabels.length} labels; pass one label per feature`);
+  const capped = ks.map((k) => Math.min(k, bankSize));
+  const kMax = Math.max(...capped);
+  const ascending = capped.map((_, i) => i).sort((a, b) => capped[a] - capped[b]);
+  const queryCount = queryFeatures.shape[0];
+  const out = ks.map(() => new Int32Array(queryCount));
+  const bank = tf.tidy(() => l2NormalizeRows(trainFeatures)); // [N, D]
+  const scratch = new Float32Array(bankSize);
+  const scores = new Float64Array(options.numClasses);
+  const order: number[] = [];
+  for (let start = 0; start < queryCount; start += options.chunkSize) {
+    const size = Math.min(options.chunkSize, queryCount - start);
+    const similarities = tf.tidy(() => l2NormalizeRows(queryFeatures.slice([start, 0], [size, dim])).matMul(bank, false, true)); // [B, N]
+    const values = similarities.dataSync() as Float32Array;
+    similarities.dispose();
+    for (let row = 0; row < size; row++) {
+      const sims = values.subarray(row * bankSize, (row + 1) * bankSize);
+      scratch.set(sims);
+      const threshold = kthLargest(scratch, kMax);
+      order.length = 0;
+      for (let j = 0; j < bankSize; j++) if (sims[j] >= threshold) order.push(j);
+      // largest first; equal similarities in bank order, as knnPredict breaks ties
+      order.sort((a, b) => sims[b] - sims[a] || a - b);
+      const best = sims[order[0]];
+      scores.fill(0);
+      let winner = 0;
+      let taken = 0;
+      for (const i of ascending) {
+        const k = capped[i];
+        for (; taken < k; taken++) {
+          const j = order[taken];
+          scores[trainLabels[j]] += Math.exp((sims[j] - best) / options.temperature);
+        }
+        winner = 0;
+        for (let c = 1; c < scores.length; c++) if (scores[c] > scores[winner]) winner = c;
+        out[i][start + row] = winner;
+      }
+    }
+  }
+  bank.dispose();
+  return out;
+}
+
+/**
  * The class with the largest sum of exp(s / t) over the k largest similarities `sims` (ties at the
  * k-th value broken by bank order). Selection runs in JavaScript (quickselect, O(N) per query):
  * sorting whole rows, as a generic top-k kernel does, dominated the monitor's time.

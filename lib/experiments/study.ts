@@ -2,20 +2,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { configHash } from '../config/hash';
-import type { StudyPreset } from '../config/presets';
+import { type StudyPreset, validatePreset } from '../config/presets';
 import type { PretrainConfig, SupervisedConfig } from '../config/types';
 import { type FeatureCache, computeFeatureCache, FEATURE_BATCH, gatherFeatures } from '../eval/feature-cache';
 import { extractFeatures } from '../eval/features';
 import { makeEncoder } from '../models/make-encoder';
 import type { Encoder } from '../models/types';
 import type { LoopHooks } from '../train/loop';
-import { pretrain } from '../train/pretrain';
+import { checkpointEncoderDir, pretrain } from '../train/pretrain';
 import { type SupervisedResult, initialEncoder, supervisedRunHash, trainSupervised } from '../train/supervised';
 import { writeJsonAtomic } from '../util/atomic-write';
+import { packBits } from '../util/bitset';
 import { Rng, mixSeed } from '../util/random';
 import type { RunContext } from './context';
-import { knnTestReport } from './knn-eval';
-import type { Method, RunRecord } from './records';
+import { KNN_K_GRID, knnTestReport } from './knn-eval';
+import { ABLATION_ARMS, type Method, type RunRecord } from './records';
 import { ResultsStore } from './results-store';
 import { STUDY_META_FILE, type StudyMeta, readStudyMeta } from './study-meta';
 
@@ -33,7 +34,9 @@ export interface StudyOptions {
 
 /** One pretraining run of the study, as the report reads it. */
 export interface PretrainSummary {
-  name: 'pretrain' | 'ablation-fixed-subset' | 'ablation-fresh-subset';
+  /** 'pretrain', or `ablation-<mode>-seed<seed>` */
+  name: string;
+  seed: number;
   /** copy of the run's history in results/ */
   runDir: string;
   sampling: PretrainConfig['sampling'];
@@ -45,17 +48,27 @@ export interface PretrainSummary {
   configHash: string;
 }
 
+/** The fine-tuning learning-rate search at one label budget: every grid point's best validation accuracy and the choice. */
+export interface LrSearch {
+  labelPct: number;
+  seed: number;
+  grid: Array<{ learningRate: number; valAccuracy: number }>;
+  chosen: number;
+  /** run identities (`supervisedRunHash`) of the grid's runs: a search made under other settings is redone */
+  identities: string[];
+}
+
 const pctOf = (fraction: number): number => Math.round(fraction * 10000) / 100;
 
 /** The steps of the study; each can run alone (a notebook runs one or two), in this order. */
 export interface Study {
-  /** 2. SimCLR pretraining and the dynamic-sampling ablation; returns the main encoder's folder */
+  /** 2. SimCLR pretraining (saving encoders part-way) and the dynamic-sampling ablation; returns the main encoder's folder */
   pretraining(): Promise<string>;
-  /** 3. kNN and linear probe of the SSL encoder (and of the ablation encoders) at every label percentage */
+  /** 3. kNN and linear probe of the SSL encoder at every label percentage, of its part-way checkpoints and of the ablation encoders */
   probes(): Promise<void>;
-  /** 4. fine-tuning of the SSL encoder */
+  /** 4. fine-tuning (learning rate chosen on validation) and LP-FT of the SSL encoder */
   fineTuning(): Promise<void>;
-  /** 5. the same architecture and the basic CNN trained from scratch */
+  /** 5. the same architecture and the basic CNN trained from scratch, and the compute-matched scratch run */
   baselines(): Promise<void>;
   /** 6. linear probe of a randomly initialised encoder */
   randomFloor(): Promise<void>;
@@ -67,10 +80,11 @@ export interface Study {
 
 /**
  * The whole study at one preset, in order: SimCLR pretraining and the dynamic-sampling ablation;
- * kNN and linear probes of the SSL encoder at every label percentage; fine-tuning; the same
- * architecture and the basic CNN from scratch; a linear probe of a random encoder. Each finished
- * run leaves one record in results/<preset>/; runs already recorded under the same configuration
- * are skipped and interrupted ones resume, so re-running is safe.
+ * kNN and linear probes of the SSL encoder at every label percentage; fine-tuning and LP-FT; the
+ * same architecture and the basic CNN from scratch; a linear probe of a random encoder. Each
+ * finished run leaves one record in results/<preset>/; runs already recorded under the same
+ * configuration are skipped and interrupted ones resume from their checkpoints in runs/<preset>/,
+ * so a study that does not fit one session continues in the next.
  */
 export async function runStudy(options: StudyOptions): Promise<void> {
   const study = createStudy(options);
@@ -82,8 +96,26 @@ export async function runStudy(options: StudyOptions): Promise<void> {
   study.finish();
 }
 
+/** Pretraining epochs after which the encoder is saved: each fraction of `epochs`, rounded, at least 1, before the last. */
+export function checkpointEpochs(epochs: number, fractions: number[]): number[] {
+  return [...new Set(fractions.map((f) => Math.max(1, Math.round(f * epochs))))].filter((e) => e < epochs).sort((a, b) => a - b);
+}
+
+/**
+ * Images the compute-matched scratch run trains on: SimCLR pretraining's forward+backward image
+ * passes (two views per image, every step) plus the images whose features the 100 % probe
+ * extracted (labelled and validation; forward only, counted as full passes, which favours the
+ * scratch run).
+ */
+export function computeMatchedImages(pretrain: PretrainConfig, poolSize: number, validationSize: number): number {
+  const perEpoch = pretrain.sampling.mode === 'all' ? poolSize : Math.max(1, Math.round(pretrain.sampling.fraction * poolSize));
+  const steps = pretrain.epochs * Math.floor(perEpoch / pretrain.batchSize);
+  return 2 * steps * pretrain.batchSize + poolSize + validationSize;
+}
+
 export function createStudy(options: StudyOptions): Study {
   const { preset, context, log } = options;
+  validatePreset(preset);
   const data = context.data;
   const resultsDir = path.join(options.resultsRoot, preset.name);
   const runsDir = path.join(options.runsRoot, preset.name);
@@ -134,34 +166,39 @@ export function createStudy(options: StudyOptions): Study {
   // 1-2. Pretraining and the dynamic-sampling ablation.
   const pretrainingsFile = path.join(resultsDir, 'pretraining.json');
   const pretrainings: PretrainSummary[] = fs.existsSync(pretrainingsFile) ? (JSON.parse(fs.readFileSync(pretrainingsFile, 'utf8')) as PretrainSummary[]) : [];
-  const runPretraining = async (name: PretrainSummary['name'], config: PretrainConfig): Promise<string> => {
+  const runPretraining = async (name: string, config: PretrainConfig, saveEncoderAt: number[] = []): Promise<string> => {
     const runDir = path.join(runsDir, name);
-    log(`== ${name}: ${config.epochs} epochs, sampling ${config.sampling.mode} (${config.sampling.fraction}), encoder ${config.encoder.kind} width ${config.encoder.width}`);
+    log(`== ${name}: ${config.epochs} epochs, sampling ${config.sampling.mode} (${config.sampling.fraction}), seed ${config.seed}, encoder ${config.encoder.kind} width ${config.encoder.width}`);
     const before = fs.existsSync(path.join(runDir, 'encoder', 'manifest.json'));
-    const result = await pretrain(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop });
+    const result = await pretrain(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, saveEncoderAt });
     if (!before) countExecuted();
     result.encoder.dispose();
     const last = result.loop.history.epochs[result.loop.history.epochs.length - 1];
     const index = pretrainings.findIndex((p) => p.name === name);
     if (index >= 0) pretrainings.splice(index, 1);
     pretrainings.push({
-      name, runDir: archiveRun(runDir, name), sampling: config.sampling, epochs: result.loop.epochsRun,
-      steps: last?.steps ?? 0, wallSeconds: result.loop.wallSeconds, imagesPerSecond: result.loop.imagesPerSecond,
+      name, seed: config.seed, runDir: archiveRun(runDir, name), sampling: config.sampling, epochs: result.loop.epochsRun,
+      steps: result.loop.steps, wallSeconds: result.loop.wallSeconds, imagesPerSecond: result.loop.imagesPerSecond,
       finalKnnAccuracy: last?.knnAccuracy ?? null, configHash: configHash(config),
     });
     writeJsonAtomic(pretrainingsFile, pretrainings);
     return result.encoderDir;
   };
-  const encoderDir = path.join(runsDir, 'pretrain', 'encoder');
+  const mainRunDir = path.join(runsDir, 'pretrain');
+  const encoderDir = path.join(mainRunDir, 'encoder');
   const pretrainHash = configHash(preset.pretrain);
-  const ablationRuns = preset.ablation === null ? [] : (['fixed-subset', 'fresh-subset'] as const).map((mode) => ({
-    name: `ablation-${mode}` as const,
-    method: `simclr-${mode}-linear` as Method,
-    config: { ...preset.pretrain, epochs: preset.ablation!.epochs, sampling: { mode, fraction: preset.ablation!.fraction } } as PretrainConfig,
-    encoderDir: path.join(runsDir, `ablation-${mode}`, 'encoder'),
+  const savedEpochs = checkpointEpochs(preset.pretrain.epochs, preset.checkpointFractions);
+  const ablation = preset.ablation;
+  const ablationRuns = ablation === null ? [] : ABLATION_ARMS.flatMap(({ mode, method }) => ablation.seeds.map((seed) => {
+    const name = `ablation-${mode}-seed${seed}`;
+    return {
+      name, method: method as Method, seed,
+      config: { ...preset.pretrain, epochs: ablation.epochs, seed, sampling: { mode, fraction: ablation.fraction } } as PretrainConfig,
+      encoderDir: path.join(runsDir, name, 'encoder'),
+    };
   }));
 
-  const record = (method: Method, config: SupervisedConfig, identity: string, runDir: string, result: SupervisedResult, name: string): RunRecord => ({
+  const record = (method: Method, config: SupervisedConfig, identity: string, runDir: string, result: SupervisedResult, name: string, extra: Partial<RunRecord>): RunRecord => ({
     method,
     labelPct: pctOf(config.labelFraction),
     seed: config.seed,
@@ -173,41 +210,68 @@ export function createStudy(options: StudyOptions): Study {
     perClassF1: result.test.perClass.map((c) => c.f1),
     confusion: result.test.confusion,
     valAccuracy: result.valAccuracy,
-    convergenceEpoch: result.convergenceEpoch,
     selectedEpoch: result.loop.selectedEpoch,
     epochsRun: result.loop.epochsRun,
+    realEpochs: result.realEpochs,
+    epochsToBest: result.epochsToBest,
+    steps: result.loop.steps,
+    imagesSeen: result.loop.imagesSeen,
+    plateau: result.plateau,
+    labelledCount: result.labelledCount,
     wallSeconds: result.loop.wallSeconds,
     imagesPerSecond: result.loop.imagesPerSecond,
+    testCorrect: packBits(result.testCorrect),
     backend,
     configHash: identity,
     runDir: archiveRun(runDir, name),
     dataFingerprint: fingerprint,
+    ...extra,
   });
 
-  /** `encoderHash`: configuration hash of the pretraining run whose encoder `config.init` names. */
-  const supervisedRun = async (method: Method, config: SupervisedConfig, featureCache?: () => FeatureCache, encoderHash?: string): Promise<void> => {
+  interface SupervisedRunSpec {
+    method: Method;
+    config: SupervisedConfig;
+    featureCache?: () => FeatureCache;
+    /** configuration hash of what `config.init` (and `config.classifierInit`) were trained with */
+    encoderHash?: string;
+    /** run folder name under runs/<preset> (default `<method>-<pct>pct-seed<seed>`) */
+    name?: string;
+    extra?: Partial<RunRecord>;
+    /** train (or resume) without recording: the learning-rate search */
+    unrecorded?: boolean;
+  }
+
+  /** Trains (or resumes, or skips when recorded) one supervised run; returns its best validation accuracy. */
+  const supervisedRun = async (spec: SupervisedRunSpec): Promise<number> => {
+    const { method, config } = spec;
     const pct = pctOf(config.labelFraction);
-    const identity = supervisedRunHash(config, encoderHash);
-    if (store.find(method, pct, config.seed, identity)) {
+    const identity = supervisedRunHash(config, spec.encoderHash);
+    const found = spec.unrecorded ? undefined : store.find(method, pct, spec.extra?.seed ?? config.seed, identity, spec.extra?.pretrainEpoch);
+    if (found) {
       log(`== ${method} ${pct}% seed ${config.seed}: already recorded, skipped`);
-      return;
+      return found.valAccuracy;
     }
-    const name = `${method}-${pct}pct-seed${config.seed}`;
+    const name = spec.name ?? `${method}-${pct}pct-seed${config.seed}`;
     log(`== ${name}`);
     const runDir = path.join(runsDir, name);
-    const result = await trainSupervised(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, featureCache: featureCache?.(), encoderHash });
-    store.put(record(method, config, identity, runDir, result, name));
+    const result = await trainSupervised(config, data, { runDir, resume: true, hooks: options.hooks(name), stop: options.stop, featureCache: spec.featureCache?.(), encoderHash: spec.encoderHash });
     countExecuted();
-    log(`   test accuracy ${(100 * result.test.accuracy).toFixed(2)}%  (best validation ${(100 * result.valAccuracy).toFixed(2)}%, epoch ${result.loop.selectedEpoch})`);
+    if (!spec.unrecorded) {
+      store.put(record(method, config, identity, runDir, result, name, spec.extra ?? {}));
+      log(`   test accuracy ${(100 * result.test.accuracy).toFixed(2)}%  (best validation ${(100 * result.valAccuracy).toFixed(2)}% after ${result.epochsToBest} of ${result.realEpochs} real epochs, ${result.loop.steps} steps${result.plateau === false ? ', no plateau' : ''})`);
+    } else {
+      log(`   best validation ${(100 * result.valAccuracy).toFixed(2)}%`);
+    }
+    return result.valAccuracy;
   };
 
-  /** Features of a frozen encoder, extracted on first use and shared by its probes. */
-  const lazyFeatures = (encoderFactory: () => Encoder): LazyFeatures => {
+  /** Features of a frozen encoder, extracted on first use and shared by its probes; `rows` limits the training rows extracted. */
+  const lazyFeatures = (encoderFactory: () => Encoder, rows?: () => Int32Array): LazyFeatures => {
     let cache: FeatureCache | null = null;
     const features = () => {
       if (!cache) {
         const encoder = encoderFactory();
-        cache = computeFeatureCache(encoder, data);
+        cache = computeFeatureCache(encoder, data, rows?.());
         encoder.dispose();
       }
       return cache;
@@ -216,57 +280,138 @@ export function createStudy(options: StudyOptions): Study {
   };
   const loadEncoder = (dir: string) => () => initialEncoder({ ...preset.probe, init: dir }, new Rng(0));
   const sslFeatures = lazyFeatures(loadEncoder(encoderDir));
+  const probeName = (pct: number, seed: number): string => `simclr-linear-${pct}pct-seed${seed}`;
+  const probeConfig = (pct: number, seed: number): SupervisedConfig => ({ ...preset.probe, init: encoderDir, labelFraction: pct / 100, seed });
 
   const pretraining = async (): Promise<string> => {
-    await runPretraining('pretrain', preset.pretrain);
+    await runPretraining('pretrain', preset.pretrain, savedEpochs);
     for (const run of ablationRuns) await runPretraining(run.name, run.config);
     return encoderDir;
   };
 
-  // 3. kNN and linear probe of the SSL encoder.
+  // 3. kNN and linear probe of the SSL encoder, its part-way checkpoints and the ablation encoders.
   const probes = async (): Promise<void> => {
-  for (const pct of preset.labelPcts) {
-    for (const seed of preset.probeSeeds) {
-      const labelled = data.splits.labelled(pct / 100, seed);
-      const knnHash = configHash({ knn: preset.pretrain.knn, encoder: pretrainHash, pct, seed });
-      if (!store.find('simclr-knn', pct, seed, knnHash)) {
-        const start = Date.now();
-        const report = knnTestReport(sslFeatures(), data, labelled, preset.pretrain.knn);
-        store.put({
-          method: 'simclr-knn', labelPct: pct, seed, preset: preset.name, testAccuracy: report.accuracy,
-          macroPrecision: report.macroPrecision, macroRecall: report.macroRecall, macroF1: report.macroF1,
-          perClassF1: report.perClass.map((c) => c.f1), confusion: report.confusion, valAccuracy: NaN,
-          convergenceEpoch: null, selectedEpoch: null, epochsRun: 0, wallSeconds: (Date.now() - start) / 1000,
-          imagesPerSecond: 0, backend, configHash: knnHash, runDir: '', dataFingerprint: fingerprint,
-        });
-        countExecuted();
-        log(`== simclr-knn ${pct}% seed ${seed}: test accuracy ${(100 * report.accuracy).toFixed(2)}%`);
-      }
-      await supervisedRun('simclr-linear', { ...preset.probe, init: encoderDir, labelFraction: pct / 100, seed }, sslFeatures, pretrainHash);
-    }
-  }
-  for (const run of ablationRuns) {
-    await supervisedRun(run.method, { ...preset.probe, init: run.encoderDir, labelFraction: 1, seed: preset.probeSeeds[0] }, lazyFeatures(loadEncoder(run.encoderDir)), configHash(run.config));
-  }
-  };
-
-  // 4. Fine-tuning.
-  const fineTuning = async (): Promise<void> => {
     for (const pct of preset.labelPcts) {
-      for (const seed of preset.trainSeeds) {
-        await supervisedRun('simclr-finetune', { ...preset.finetune, init: encoderDir, labelFraction: pct / 100, seed }, undefined, pretrainHash);
-      }
-    }
-  };
-
-  // 5. The same architecture and the basic CNN from scratch.
-  const baselines = async (): Promise<void> => {
-    for (const pct of preset.labelPcts) {
-      for (const seed of preset.trainSeeds) {
-        await supervisedRun('supervised-resnet', { ...preset.scratch, labelFraction: pct / 100, seed });
-        if (pct === 100 || preset.basicCnnAtAllPcts) {
-          await supervisedRun('supervised-cnn', { ...preset.basicCnn, labelFraction: pct / 100, seed });
+      for (const seed of preset.probeSeeds) {
+        const labelled = data.splits.labelled(pct / 100, seed);
+        const knnHash = configHash({ knn: preset.pretrain.knn.temperature, grid: KNN_K_GRID, encoder: pretrainHash, pct, seed });
+        if (!store.find('simclr-knn', pct, seed, knnHash)) {
+          const start = Date.now();
+          const knn = knnTestReport(sslFeatures(), data, labelled, preset.pretrain.knn);
+          const { report } = knn;
+          store.put({
+            method: 'simclr-knn', labelPct: pct, seed, preset: preset.name, testAccuracy: report.accuracy,
+            macroPrecision: report.macroPrecision, macroRecall: report.macroRecall, macroF1: report.macroF1,
+            perClassF1: report.perClass.map((c) => c.f1), confusion: report.confusion, valAccuracy: knn.valAccuracy,
+            selectedEpoch: null, epochsRun: 0, realEpochs: 0, epochsToBest: null, steps: 0, imagesSeen: 0, plateau: null,
+            labelledCount: labelled.length, wallSeconds: (Date.now() - start) / 1000, imagesPerSecond: 0,
+            testCorrect: packBits(knn.correct), choice: { k: knn.k, kGrid: knn.grid },
+            backend, configHash: knnHash, runDir: '', dataFingerprint: fingerprint,
+          });
+          countExecuted();
+          log(`== simclr-knn ${pct}% seed ${seed}: k = ${knn.k} (validation), test accuracy ${(100 * report.accuracy).toFixed(2)}%`);
         }
+        await supervisedRun({ method: 'simclr-linear', config: probeConfig(pct, seed), featureCache: sslFeatures, encoderHash: pretrainHash, name: probeName(pct, seed) });
+      }
+    }
+    for (const epoch of savedEpochs) {
+      const dir = checkpointEncoderDir(mainRunDir, epoch);
+      const features = lazyFeatures(loadEncoder(dir));
+      for (const pct of preset.checkpointLabelPcts) {
+        await supervisedRun({
+          method: 'simclr-checkpoint-linear', config: { ...preset.probe, init: dir, labelFraction: pct / 100, seed: preset.probeSeeds[0] },
+          featureCache: features, encoderHash: configHash({ pretrain: pretrainHash, epoch }),
+          name: `simclr-checkpoint-epoch${epoch}-linear-${pct}pct-seed${preset.probeSeeds[0]}`, extra: { pretrainEpoch: epoch },
+        });
+      }
+    }
+    if (ablation) {
+      // Each arm is scored by a probe at the ablation's label budget; only those rows are extracted.
+      const labelled = data.splits.labelled(ablation.labelPct / 100, preset.probeSeeds[0]);
+      const rows = () => Int32Array.from(new Set([...labelled, ...data.splits.validation])).sort();
+      for (const run of ablationRuns) {
+        await supervisedRun({
+          method: run.method, config: { ...preset.probe, init: run.encoderDir, labelFraction: ablation.labelPct / 100, seed: preset.probeSeeds[0] },
+          featureCache: lazyFeatures(loadEncoder(run.encoderDir), rows), encoderHash: configHash(run.config),
+          name: `${run.name}-linear`, extra: { seed: run.seed },
+        });
+      }
+    }
+  };
+
+  // 4. Fine-tuning, its learning rate chosen on validation, and LP-FT.
+  const lrSearchFile = path.join(resultsDir, 'lr-search.json');
+  const lrSearches: LrSearch[] = fs.existsSync(lrSearchFile) ? (JSON.parse(fs.readFileSync(lrSearchFile, 'utf8')) as LrSearch[]) : [];
+  const lrRunName = (pct: number, seed: number, lr: number): string => `simclr-finetune-${pct}pct-seed${seed}-lr${lr}`;
+  const finetuneConfig = (pct: number, seed: number, lr: number): SupervisedConfig =>
+    ({ ...preset.finetune, init: encoderDir, labelFraction: pct / 100, seed, optimizer: { ...preset.finetune.optimizer, learningRate: lr } });
+  const fineTuning = async (): Promise<void> => {
+    const searchSeed = preset.trainSeeds[0];
+    const searched = new Map<number, LrSearch>();
+    for (const pct of preset.finetuneLrSearchPcts) {
+      const identities = preset.finetuneLrGrid.map((lr) => supervisedRunHash(finetuneConfig(pct, searchSeed, lr), pretrainHash));
+      const done = lrSearches.find((s) => s.labelPct === pct && s.seed === searchSeed && s.identities?.join() === identities.join());
+      if (done) {
+        searched.set(pct, done);
+        log(`== fine-tuning learning rate at ${pct}% labels: ${done.chosen}, searched before`);
+        continue;
+      }
+      const grid: LrSearch['grid'] = [];
+      for (const lr of preset.finetuneLrGrid) {
+        const valAccuracy = await supervisedRun({ method: 'simclr-finetune', config: finetuneConfig(pct, searchSeed, lr), encoderHash: pretrainHash, name: lrRunName(pct, searchSeed, lr), unrecorded: true });
+        grid.push({ learningRate: lr, valAccuracy });
+      }
+      const chosen = [...grid].sort((a, b) => b.valAccuracy - a.valAccuracy || b.learningRate - a.learningRate)[0].learningRate;
+      const search: LrSearch = { labelPct: pct, seed: searchSeed, grid, chosen, identities };
+      searched.set(pct, search);
+      const index = lrSearches.findIndex((s) => s.labelPct === pct);
+      if (index >= 0) lrSearches.splice(index, 1);
+      lrSearches.push(search);
+      writeJsonAtomic(lrSearchFile, lrSearches);
+      log(`== fine-tuning learning rate at ${pct}% labels: ${chosen} (validation ${grid.map((g) => `${g.learningRate}: ${(100 * g.valAccuracy).toFixed(1)}%`).join(', ')})`);
+    }
+    const nearest = (pct: number): LrSearch => [...searched.values()].sort((a, b) => Math.abs(Math.log(a.labelPct / pct)) - Math.abs(Math.log(b.labelPct / pct)))[0];
+    for (const pct of preset.trainLabelPcts) {
+      const search = nearest(pct);
+      const choice = { learningRate: search.chosen, lrGrid: search.grid };
+      for (const seed of preset.trainSeeds) {
+        // The search's run at the chosen rate is this seed's run when it was made at this budget: resumed, not retrained.
+        const reuse = seed === search.seed && pct === search.labelPct;
+        await supervisedRun({ method: 'simclr-finetune', config: finetuneConfig(pct, seed, search.chosen), encoderHash: pretrainHash, name: reuse ? lrRunName(pct, seed, search.chosen) : undefined, extra: { choice } });
+      }
+      for (const seed of preset.trainSeeds) {
+        const head = path.join(runsDir, probeName(pct, seed), 'head.json');
+        if (!fs.existsSync(head)) {
+          // the probe was recorded by an earlier session whose run folder is gone: train it again for its head
+          await trainSupervised(probeConfig(pct, seed), data, { runDir: path.join(runsDir, probeName(pct, seed)), resume: true, featureCache: sslFeatures(), encoderHash: pretrainHash });
+        }
+        const probeHash = supervisedRunHash(probeConfig(pct, seed), pretrainHash);
+        await supervisedRun({
+          method: 'simclr-lpft', config: { ...finetuneConfig(pct, seed, search.chosen), classifierInit: head },
+          encoderHash: configHash({ encoder: pretrainHash, probe: probeHash }), extra: { choice },
+        });
+      }
+    }
+  };
+
+  // 5. The same architecture and the basic CNN from scratch; the compute-matched scratch run.
+  const baselines = async (): Promise<void> => {
+    for (const pct of preset.trainLabelPcts) {
+      for (const seed of preset.trainSeeds) {
+        await supervisedRun({ method: 'supervised-resnet', config: { ...preset.scratch, labelFraction: pct / 100, seed } });
+        if (pct === 100 || preset.basicCnnAtAllPcts) {
+          await supervisedRun({ method: 'supervised-cnn', config: { ...preset.basicCnn, labelFraction: pct / 100, seed } });
+        }
+      }
+    }
+    if (preset.computeMatched) {
+      const images = computeMatchedImages(preset.pretrain, data.splits.trainPool.length, data.splits.validation.length);
+      for (const seed of preset.trainSeeds) {
+        // the whole budget is spent (no early stopping); the best-validation weights are still kept
+        await supervisedRun({
+          method: 'supervised-resnet-matched',
+          config: { ...preset.scratch, labelFraction: 1, seed, epochs: 1, minSteps: Math.ceil(images / preset.scratch.batchSize), earlyStopping: { patience: 0, minDelta: 0 } },
+        });
       }
     }
   };
@@ -275,16 +420,16 @@ export function createStudy(options: StudyOptions): Study {
   const randomFeatures = lazyFeatures(() => makeEncoder(preset.pretrain.encoder, new Rng(mixSeed(preset.probeSeeds[0], 0x5eed))));
   const randomFloor = async (): Promise<void> => {
     for (const pct of preset.labelPcts) {
-      await supervisedRun('random-linear', { ...preset.probe, init: 'scratch', labelFraction: pct / 100, seed: preset.probeSeeds[0] }, randomFeatures);
+      await supervisedRun({ method: 'random-linear', config: { ...preset.probe, init: 'scratch', labelFraction: pct / 100, seed: preset.probeSeeds[0] }, featureCache: randomFeatures });
     }
   };
 
   const finish = (): void => {
-  writeEmbeddings(path.join(resultsDir, 'embeddings.json'), data, [
-    { title: 'SimCLR encoder', features: sslFeatures },
-    { title: 'random encoder', features: randomFeatures },
-  ]);
-  writeStudyMeta(true);
+    writeEmbeddings(path.join(resultsDir, 'embeddings.json'), data, [
+      { title: 'SimCLR encoder', features: sslFeatures },
+      { title: 'random encoder', features: randomFeatures },
+    ]);
+    writeStudyMeta(true);
   };
 
   return { pretraining, probes, fineTuning, baselines, randomFloor, finish, resultsDir, records: () => store.all() };

@@ -32,7 +32,7 @@ export function makeBasicCnnEncoder(config: EncoderConfig, rng: Rng): Encoder {
   const side = IMAGE_SIZE / 2 ** widths.length;
   const flatDim = side * side * widths[widths.length - 1];
   const featureDim = HIDDEN_PER_WIDTH * width;
-  const hidden = dense(vars, 'hidden', { inDim: flatDim, outDim: featureDim, bias: true, gain: Math.SQRT2 }, rng);
+  const hidden = dense(vars, 'hidden', { inDim: flatDim, outDim: featureDim, bias: true }, rng);
 
   return {
     description: `basic-cnn(width=${width})`,

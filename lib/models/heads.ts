@@ -20,9 +20,9 @@ export function makeProjectionHead(inputDim: number, config: ProjectionHeadConfi
   requirePositiveInteger(config.outputDim, 'projection head outputDim');
   const { hiddenDim, outputDim } = config;
   const vars = emptyVariables();
-  const hidden = dense(vars, 'hidden', { inDim: inputDim, outDim: hiddenDim, bias: false, gain: Math.SQRT2 }, rng);
+  const hidden = dense(vars, 'hidden', { inDim: inputDim, outDim: hiddenDim, bias: false }, rng);
   const hiddenBn = batchNorm(vars, 'hidden.bn', hiddenDim);
-  const output = dense(vars, 'output', { inDim: hiddenDim, outDim: outputDim, bias: true, gain: 1 }, rng);
+  const output = dense(vars, 'output', { inDim: hiddenDim, outDim: outputDim, bias: true }, rng);
   return {
     description: `projection-head(${inputDim}-${hiddenDim}-${outputDim})`,
     spec: { kind: 'projection-head', inputDim, hiddenDim, outputDim },
@@ -38,7 +38,7 @@ export function makeLinearClassifier(inputDim: number, numClasses: number, rng: 
   requirePositiveInteger(inputDim, 'classifier input dimension');
   requirePositiveInteger(numClasses, 'number of classes');
   const vars = emptyVariables();
-  const linear = dense(vars, 'linear', { inDim: inputDim, outDim: numClasses, bias: true, gain: 1 }, rng);
+  const linear = dense(vars, 'linear', { inDim: inputDim, outDim: numClasses, bias: true }, rng);
   return {
     description: `linear-classifier(${inputDim}-${numClasses})`,
     spec: { kind: 'linear-classifier', inputDim, numClasses },

@@ -13,7 +13,7 @@ import type { Method, RunRecord } from '../experiments/records';
 import { readStudyMeta } from '../experiments/study-meta';
 import { FigureWriter, type WrittenFigure } from './figure-writer';
 import {
-  accuracyVsLabelsFigure, augmentationPairsFigure, convergenceFigure, confusionFigure, datasetSamplesFigure, GAIN_BASELINE, GAIN_METHODS,
+  accuracyVsLabelsFigure, accuracyVsWallTimeFigure, augmentationPairsFigure, checkpointFigure, convergenceFigure, type ConvergenceCurve, confusionFigure, datasetSamplesFigure, GAIN_BASELINE, GAIN_METHODS,
   learningRateFigure, pretrainingCurvesFigure, sslGainFigure, sumConfusions, trainingLossFigure,
   validationCurvesFigure, type CurveRun, type ImageBatch,
 } from './figures/index';
@@ -22,9 +22,11 @@ import type { Figure } from './plotly-types';
 import { renderHeadlineSection, renderResultsSection, sectionMarkers, updateReadme, type FigureLink, type ResultsMeta } from './readme';
 import { renderPresetsSection } from './presets-section';
 import { loadReportInputs, type ReportInputs } from './run-data';
-import { groupRecords, summarise, type RecordGroup } from './stats';
+import { groupRecords, labelPercents, summarise, type RecordGroup } from './stats';
+import { CONVERGENCE_TARGET, ablationTable, convergenceTargetOf, checkpointTable, convergenceTable, curvePoints, encoderSize, encodersTable, lrSearchTable, speedTable } from './study-tables';
 import { METHOD_STYLES } from './style';
-import { comparisonTable, metricsTable, summaryTable, writeTableCsv, type ComparisonContext } from './tables';
+import { comparisonTable, mainRecords, metricsTable, summaryTable, writeTableCsv, type ComparisonContext, type Table } from './tables';
+import type { LrSearch } from '../experiments/study';
 
 export interface ReportOptions {
   preset: string;
@@ -65,6 +67,37 @@ function recordRun(record: RunRecord, inputs: ReportInputs): CurveRun | null {
   };
 }
 
+/**
+ * The convergence figure's curves (first seed of each trained method and label %) and each label
+ * budget's target (`convergenceTargetOf`).
+ */
+export function convergenceCurves(records: RunRecord[], histories: ReportInputs['histories']): { curves: ConvergenceCurve[]; targets: Map<number, number> } {
+  const trained = mainRecords(records).filter((r) => r.steps > 0 && histories.has(r.runDir));
+  const targets = new Map<number, number>();
+  const curves: ConvergenceCurve[] = [];
+  for (const pct of labelPercents(trained)) {
+    const groups = groupRecords(trained.filter((r) => r.labelPct === pct));
+    targets.set(pct, convergenceTargetOf(groups));
+    for (const g of groups) {
+      const first = [...g.records].sort((a, b) => a.seed - b.seed)[0];
+      curves.push({ method: g.method, labelPct: pct, seed: first.seed, points: curvePoints(histories.get(first.runDir)!) });
+    }
+  }
+  return { curves, targets };
+}
+
+/** Probe accuracies of the pretraining checkpoints and of the final encoder (same probe seed), for the checkpoint figure. */
+function checkpointPoints(records: RunRecord[], pretraining: ReportInputs['pretraining']): Array<{ epoch: number; labelPct: number; accuracy: number }> {
+  const checkpoints = records.filter((r) => r.method === 'simclr-checkpoint-linear');
+  if (checkpoints.length === 0) return [];
+  const seed = checkpoints[0].seed;
+  const finalEpoch = pretraining.find((p) => p.name === 'pretrain')?.epochs;
+  const pcts = new Set(checkpoints.map((r) => r.labelPct));
+  const finals = finalEpoch === undefined ? [] : records.filter((r) => r.method === 'simclr-linear' && r.seed === seed && pcts.has(r.labelPct))
+    .map((r) => ({ epoch: finalEpoch, labelPct: r.labelPct, accuracy: r.testAccuracy }));
+  return [...checkpoints.map((r) => ({ epoch: r.pretrainEpoch ?? 0, labelPct: r.labelPct, accuracy: r.testAccuracy })), ...finals];
+}
+
 /** The (method, label %) whose confusion matrix the report shows: the SimCLR probe at most labels, else the best mean. */
 function confusionGroup(records: RunRecord[]): RecordGroup | undefined {
   const groups = groupRecords(records.filter((r) => r.confusion.length > 0));
@@ -77,15 +110,22 @@ function confusionGroup(records: RunRecord[]): RecordGroup | undefined {
 /** Every figure the records support, in README order, named for their files. */
 export function reportFigures(inputs: ReportInputs, classNames: string[], dataset?: CifarDataset): Array<{ name: string; figure: Figure }> {
   const { records } = inputs;
+  const main = mainRecords(records);
   const figures: Array<{ name: string; figure: Figure }> = [
-    { name: 'accuracy-vs-labels', figure: accuracyVsLabelsFigure(records) },
+    { name: 'accuracy-vs-labels', figure: accuracyVsLabelsFigure(main) },
   ];
   const methods = new Set(records.map((r) => r.method));
   if (methods.has(GAIN_BASELINE) && GAIN_METHODS.some((m) => methods.has(m))) {
-    figures.push({ name: 'ssl-gain', figure: sslGainFigure(records) });
+    figures.push({ name: 'ssl-gain', figure: sslGainFigure(main) });
   }
-  if (records.some((r) => r.convergenceEpoch !== null)) {
-    figures.push({ name: 'convergence', figure: convergenceFigure(records) });
+  const convergence = convergenceCurves(records, inputs.histories);
+  if (convergence.curves.length > 0) {
+    figures.push({ name: 'convergence', figure: convergenceFigure(convergence.curves, convergence.targets) });
+  }
+  if (main.length > 0) figures.push({ name: 'accuracy-vs-wall-time', figure: accuracyVsWallTimeFigure(main) });
+  const checkpoints = checkpointPoints(records, inputs.pretraining);
+  if (checkpoints.length > 0) {
+    figures.push({ name: 'pretraining-checkpoints', figure: checkpointFigure(checkpoints, 'published, all labels: ResNet-18 about 83–86 % at 100 epochs and 88–89 % at 1000 (approximate reproductions)') });
   }
   const group = confusionGroup(records);
   if (group) {
@@ -101,7 +141,8 @@ export function reportFigures(inputs: ReportInputs, classNames: string[], datase
   const embeddings = readEmbeddings(path.join(inputs.resultsDir, 'embeddings.json'));
   const featureDim = embeddings?.[0]?.dim;
   if (pretrainRuns.length > 0) figures.push({ name: 'pretraining', figure: pretrainingCurvesFigure(pretrainRuns, featureDim) });
-  const runs = records.map((r) => recordRun(r, inputs)).filter((r): r is CurveRun => r !== null);
+  // one seed per (method, label %): the curves of every seed would bury each other
+  const runs = groupRecords(main).map((g) => recordRun([...g.records].sort((a, b) => a.seed - b.seed)[0], inputs)).filter((r): r is CurveRun => r !== null);
   if (runs.some((r) => r.epochs.some((e) => e.valAccuracy !== undefined))) {
     figures.push({ name: 'validation-curves', figure: validationCurvesFigure(runs) });
   }
@@ -110,7 +151,7 @@ export function reportFigures(inputs: ReportInputs, classNames: string[], datase
   // (groups come sorted by method, then label % descending).
   const shown = new Set<Method>();
   const firstOfEach: CurveRun[] = [];
-  for (const g of groupRecords(records.filter((r) => inputs.histories.has(r.runDir)))) {
+  for (const g of groupRecords(main.filter((r) => inputs.histories.has(r.runDir)))) {
     if (shown.has(g.method)) continue;
     shown.add(g.method);
     const run = recordRun([...g.records].sort((a, b) => a.seed - b.seed)[0], inputs);
@@ -167,6 +208,51 @@ export function presetContext(preset: string): Omit<ComparisonContext, 'preset' 
   return { encoder, pretrainBatch: p.pretrain.batchSize, supervisedBatch: p.scratch.batchSize };
 }
 
+/** A table of the report besides the three main ones: its heading, a note on how to read it, its CSV file. */
+export interface StudyTable {
+  title: string;
+  note: string;
+  file: string;
+  table: Table;
+}
+
+/** The tables of the convergence, cost, ablation, checkpoint and learning-rate questions, each where the records support it. */
+export async function sideTables(inputs: ReportInputs, lrSearches: LrSearch[], preset: ReturnType<typeof getPreset> | null): Promise<StudyTable[]> {
+  // the encoders table builds each encoder once to count its parameters: a backend must be up
+  await tf.ready();
+  const { records, pretraining, histories } = inputs;
+  const out: StudyTable[] = [];
+  const convergence = convergenceTable(records, histories);
+  if (convergence.rows.length > 0) {
+    out.push({ title: 'Convergence: steps and seconds to a fixed validation accuracy', file: 'convergence.csv', table: convergence,
+      note: `Target at each label budget: ${100 * CONVERGENCE_TARGET} % of the best mean best validation accuracy there among the methods trained with equal labels (the compute-matched run is left out of the target: it has many times their steps). Steps and seconds are means over the runs that reached it; real epochs to best are passes over the labelled subset until the kept weights. Probes train on cached features, so their seconds leave out one feature extraction.` });
+  }
+  if (preset) {
+    out.push({ title: 'Encoders', file: 'encoders.csv', note: 'Trainable parameters and feature dimension of each architecture in the tables.',
+      table: encodersTable([
+        { role: 'SimCLR, probes, fine-tuning, LP-FT, supervised ResNet', config: preset.scratch.encoder },
+        { role: 'supervised basic CNN', config: preset.basicCnn.encoder },
+      ]) });
+  }
+  out.push({ title: 'Speed', file: 'speed.csv', table: speedTable(records, pretraining),
+    note: 'Wall seconds per run (training and validation) and training images per second (probes: feature rows per second on cached features).' });
+  const ablation = ablationTable(records, pretraining);
+  if (ablation.rows.length > 0) {
+    out.push({ title: 'Dynamic-sampling ablation', file: 'ablation.csv', table: ablation,
+      note: 'Three pretraining arms in the same number of steps: a fresh random fraction f of the pool every epoch, one fixed fraction f, and all images for f x E plain epochs. Each arm ran with every pretraining seed; differences are paired by seed, with 95 % bootstrap intervals.' });
+  }
+  const probeSeed = records.find((r) => r.method === 'simclr-checkpoint-linear')?.seed;
+  if (probeSeed !== undefined) {
+    out.push({ title: 'What longer pretraining buys', file: 'checkpoints.csv', table: checkpointTable(records, pretraining.find((p) => p.name === 'pretrain')?.epochs, probeSeed),
+      note: `Linear-probe test accuracy (%) of the encoder saved part-way through pretraining, one probe seed (${probeSeed}); the last row is the final encoder.` });
+  }
+  if (lrSearches.length > 0) {
+    out.push({ title: 'Fine-tuning learning rate, chosen on validation', file: 'lr-search.csv', table: lrSearchTable(lrSearches),
+      note: 'Best validation accuracy of fine-tuning at each grid point (first train seed); the chosen rate serves fine-tuning and LP-FT at that budget, and at budgets without a search, the nearest searched one.' });
+  }
+  return out;
+}
+
 /**
  * The whole report for one preset: figures (HTML + PNG) in `<figuresDir>/<preset>`, CSV tables
  * next to the records, and the README section. A pure pivot of the records and the histories
@@ -181,10 +267,15 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
   const main = inputs.pretraining.find((p) => p.name === 'pretrain');
   const context: ComparisonContext = { ...presetContext(options.preset), preset: options.preset, pretrainEpochs: main?.epochs };
 
+  const presetConfig = (PRESET_NAMES as string[]).includes(options.preset) ? getPreset(options.preset) : null;
+  const lrFile = path.join(inputs.resultsDir, 'lr-search.json');
+  const lrSearches = fs.existsSync(lrFile) ? (JSON.parse(fs.readFileSync(lrFile, 'utf8')) as LrSearch[]) : [];
+  const studyTables = await sideTables(inputs, lrSearches, presetConfig);
   const tables = [
     { file: 'summary.csv', table: summaryTable(records) },
     { file: 'metrics.csv', table: metricsTable(records) },
     { file: 'comparison.csv', table: comparisonTable(records, context) },
+    ...studyTables.map((t) => ({ file: t.file, table: t.table })),
   ].map(({ file, table }) => {
     const target = path.join(inputs.resultsDir, file);
     writeTableCsv(table, target);
@@ -214,6 +305,8 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
       figures: figures.map((f): FigureLink => ({ name: f.name, title: f.title, html: link(f.html), png: f.png ? link(f.png) : null })),
       pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
       studySeconds: studyMeta && studyMeta.complete !== false ? studyMeta.wallSeconds : undefined,
+      studyTables,
+      encoderSizes: presetConfig ? { resnet: encoderSize(presetConfig.scratch.encoder), basicCnn: encoderSize(presetConfig.basicCnn.encoder) } : {},
     };
   };
   const markdown = renderResultsSection(records, metaFor(options.resultsDoc ?? options.readme));

@@ -23,7 +23,7 @@ export interface ErrorBar {
 export interface Line {
   color?: string;
   width?: number;
-  dash?: 'solid' | 'dot' | 'dash' | 'dashdot';
+  dash?: string;
 }
 
 export interface Marker {
@@ -49,14 +49,15 @@ interface TraceBase {
 
 export interface ScatterTrace extends TraceBase {
   type: 'scatter';
-  mode: 'lines' | 'markers' | 'lines+markers';
+  mode: 'lines' | 'markers' | 'lines+markers' | 'markers+text';
   x: number[];
   y: number[];
   error_y?: ErrorBar;
   line?: Line;
   marker?: Marker;
-  /** hover text per point */
+  /** hover text per point (drawn beside it with mode 'markers+text') */
   text?: string[];
+  textposition?: 'top center' | 'bottom center' | 'middle right';
 }
 
 export interface BarTrace extends TraceBase {

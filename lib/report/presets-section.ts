@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { configHash } from '../config/hash';
 import { PRESETS, PRESET_NAMES } from '../config/presets';
 import { readStudyMeta } from '../experiments/study-meta';
 import { formatDuration } from './readme';
@@ -24,6 +25,8 @@ export function renderPresetsSection(resultsRoot: string): string {
     if (meta) {
       measured = `${formatDuration(meta.wallSeconds)} on \`${meta.backend}\`, ${meta.machine.cpus} × ${meta.machine.cpuModel} (${meta.finishedAt.slice(0, 10)})`;
       if (meta.complete === false) measured = `so far ${measured}; not finished`;
+      // A study of an earlier version of the preset says nothing about this one's cost.
+      if (configHash(meta.presetConfig) !== configHash(p)) measured = `not measured for this version of the preset (the last study, ${measured}, ran an earlier one)`;
     }
     lines.push(`| \`${name}\` | ${p.description} | ${encoder} | ${pretrain} | ${p.labelPcts.join(', ')} %; ${p.probeSeeds.length} probe / ${p.trainSeeds.length} training seeds | ${measured} |`);
   }

@@ -2,8 +2,8 @@ import type { DataFrame } from 'danfojs-node';
 import type { Method, RunRecord } from '../experiments/records';
 import { writeFileAtomic } from '../util/atomic-write';
 import { formatPublishedAccuracy, PUBLISHED_RESULTS } from './published';
-import { formatSummary, groupRecords, labelPercents, summarise, type Summary } from './stats';
-import { METHOD_STYLES, orderMethods } from './style';
+import { accuracySummary, formatSummary, groupRecords, labelPercents, summarise, type Summary } from './stats';
+import { METHOD_STYLES, SIDE_METHODS, orderMethods } from './style';
 
 /** A table cell: text, a number, a mean ± std over seeds, or empty. */
 export type Cell = string | number | Summary | null;
@@ -29,41 +29,63 @@ const pct = (values: number[]): Summary => {
   return { mean: 100 * s.mean, std: 100 * s.std, n: s.n };
 };
 
+/** The records of the main comparison: every method but the ablation arms and pretraining checkpoints (tables of their own). */
+export function mainRecords(records: RunRecord[]): RunRecord[] {
+  return records.filter((r) => !SIDE_METHODS.has(r.method));
+}
+
+/** "3/3": how many of the runs that trained something ended on a validation plateau; null when none trained. */
+function plateauCount(records: RunRecord[]): string | null {
+  const judged = records.filter((r) => r.plateau !== null && r.plateau !== undefined);
+  return judged.length === 0 ? null : `${judged.filter((r) => r.plateau).length}/${judged.length}`;
+}
+
 /**
- * The per-seed metrics pivot: one row per (method, label %), each metric as mean ± std over the
- * seeds (in %), with the seed count n. Convergence is in epochs and skips runs without one.
+ * The per-seed metrics pivot: one row per (method, label %), test accuracy as mean ± std over the
+ * seeds with its 95 % bootstrap interval, the other metrics as mean ± std, the seed count n, and
+ * what each run cost: real epochs (passes over the labelled subset), real epochs to the best
+ * validation accuracy, optimizer steps, images seen, wall seconds, and how many runs ended on a
+ * validation plateau.
  */
 export function metricsTable(records: RunRecord[]): Table {
+  // cost columns are means over the seeds, without a spread: they vary little and the row would not fit
+  const mean = (values: number[]): number | null => (values.length > 0 ? summarise(values).mean : null);
   return {
     columns: [
       { name: 'Method' }, { name: 'Labels (%)' }, { name: 'n' },
-      { name: 'Test accuracy (%)', digits: 1 }, { name: 'Macro precision (%)', digits: 1 },
-      { name: 'Macro recall (%)', digits: 1 }, { name: 'Macro F1 (%)', digits: 1 },
-      { name: 'Convergence (epochs)', digits: 1 },
+      { name: 'Test accuracy (%)', digits: 1 }, { name: 'Macro F1 (%)', digits: 1 }, { name: 'Best val. accuracy (%)', digits: 1 },
+      { name: 'Real epochs', digits: 1 }, { name: 'Epochs to best', digits: 1 }, { name: 'Steps', digits: 0 },
+      { name: 'Images seen', digits: 0 }, { name: 'Wall (s)', digits: 1 }, { name: 'Plateau' },
     ],
-    rows: groupRecords(records).map(({ method, labelPct, records: rs }) => {
-      const epochs = rs.map((r) => r.convergenceEpoch).filter((e): e is number => e !== null);
+    rows: groupRecords(mainRecords(records)).map(({ method, labelPct, records: rs }) => {
+      const trained = rs.filter((r) => r.steps > 0);
       return [
         METHOD_STYLES[method].label, labelPct, rs.length,
-        pct(rs.map((r) => r.testAccuracy)), pct(rs.map((r) => r.macroPrecision)),
-        pct(rs.map((r) => r.macroRecall)), pct(rs.map((r) => r.macroF1)),
-        epochs.length > 0 ? summarise(epochs) : null,
+        accuracySummary(rs), pct(rs.map((r) => r.macroF1)), pct(rs.map((r) => r.valAccuracy)),
+        mean(trained.map((r) => r.realEpochs)), mean(trained.map((r) => r.epochsToBest).filter((e): e is number => e !== null)),
+        mean(trained.map((r) => r.steps)), mean(trained.map((r) => r.imagesSeen)), mean(rs.map((r) => r.wallSeconds)),
+        plateauCount(rs),
       ];
     }),
   };
 }
 
-/** Test accuracy (%) as mean ± std over seeds: one row per method, one column per label %. */
+/**
+ * Test accuracy (%) as mean ± std over seeds and the 95 % bootstrap interval of the mean: one row
+ * per method, one column per label %. At 100 % labels every seed trains on the same labelled set,
+ * so there the spread is over training randomness only (the column name says so).
+ */
 export function summaryTable(records: RunRecord[]): Table {
-  const pcts = labelPercents(records).reverse();
-  const groups = groupRecords(records);
+  const main = mainRecords(records);
+  const pcts = labelPercents(main).reverse();
+  const groups = groupRecords(main);
   return {
-    columns: [{ name: 'Method' }, ...pcts.map((p) => ({ name: `${p}% labels`, digits: 1 }))],
-    rows: orderMethods(records.map((r) => r.method)).map((method) => [
+    columns: [{ name: 'Method' }, ...pcts.map((p) => ({ name: p === 100 ? '100% labels (same set every seed)' : `${p}% labels`, digits: 1 }))],
+    rows: orderMethods(main.map((r) => r.method)).map((method) => [
       METHOD_STYLES[method].label,
       ...pcts.map((p) => {
         const group = groups.find((g) => g.method === method && g.labelPct === p);
-        return group ? pct(group.records.map((r) => r.testAccuracy)) : null;
+        return group ? accuracySummary(group.records) : null;
       }),
     ]),
   };
@@ -107,18 +129,19 @@ export function comparisonTable(records: RunRecord[], context: ComparisonContext
     p.batchSize, p.hardware, formatPublishedAccuracy(p.accuracy),
   ]);
   const full = records.filter((r) => r.labelPct === 100 && COMPARED_METHODS.includes(r.method));
+  // real epochs of the supervised runs (passes over the labelled set), comparable with the published epochs
   const ours: Cell[][] = orderMethods(full.map((r) => r.method)).map((method) => {
     const rs = full.filter((r) => r.method === method);
     const ssl = SSL_METHODS.has(method);
     const epochs = ssl
       ? (context.pretrainEpochs === undefined ? '–' : `${context.pretrainEpochs} pretraining`)
-      : range(rs.map((r) => r.epochsRun));
+      : range(rs.map((r) => r.realEpochs));
     const backends = [...new Set(rs.map((r) => r.backend))].join(', ');
     return [
       `this project, preset \`${context.preset}\``, METHOD_STYLES[method].label, context.encoder ?? '–', 100, epochs,
       (ssl ? context.pretrainBatch : context.supervisedBatch) ?? null,
       [context.hardware, `tfjs ${backends} backend`].filter(Boolean).join(', '),
-      pct(rs.map((r) => r.testAccuracy)),
+      accuracySummary(rs),
     ];
   });
   return { columns, rows: [...published, ...ours] };
@@ -147,10 +170,10 @@ export function toMarkdown(table: Table): string {
 export function flattenTable(table: Table): { columns: string[]; rows: Array<Array<string | number | null>> } {
   const summaryColumn = table.columns.map((_, c) => table.rows.some((row) => isSummary(row[c])));
   const columns = table.columns.flatMap((col, c) =>
-    (summaryColumn[c] ? [`${col.name} mean`, `${col.name} std`, `${col.name} n`] : [col.name]));
+    (summaryColumn[c] ? [`${col.name} mean`, `${col.name} std`, `${col.name} n`, `${col.name} ci low`, `${col.name} ci high`] : [col.name]));
   const rows = table.rows.map((row) => row.flatMap((cell, c) => {
     if (!summaryColumn[c]) return [isSummary(cell) ? null : cell];
-    return isSummary(cell) ? [cell.mean, cell.std, cell.n] : [null, null, null];
+    return isSummary(cell) ? [cell.mean, cell.std, cell.n, cell.ci?.[0] ?? null, cell.ci?.[1] ?? null] : [null, null, null, null, null];
   }));
   return { columns, rows };
 }

@@ -83,6 +83,10 @@ export interface LoopResult {
   bestSelection: number | null;
   stoppedEarly: boolean;
   epochsRun: number;
+  /** optimizer steps over the run */
+  steps: number;
+  /** training rows (images or feature rows) the steps consumed, repeats counted */
+  imagesSeen: number;
   /** training and evaluation time summed over the sessions that made the run, seconds */
   wallSeconds: number;
   /** mean training throughput over the run */
@@ -160,6 +164,8 @@ export async function runTrainingLoop(task: TrainingTask, config: LoopConfig, op
       bestSelection: state.bestSelection,
       stoppedEarly: state.stoppedEarly,
       epochsRun: state.epochsDone,
+      steps: state.optimizerStep,
+      imagesSeen: state.trainImages,
       wallSeconds: state.wallSeconds,
       imagesPerSecond: state.trainSeconds > 0 ? state.trainImages / state.trainSeconds : 0,
     };

@@ -13,11 +13,22 @@ import type { Encoder, Module } from '../models/types';
 import { saveModule } from '../models/weights-io';
 import { Rng, mixSeed } from '../util/random';
 import type { DataContext } from './data-context';
+import type { EpochRecord } from './history';
 import { LoopResult, RunOptions, TrainingTask, runTrainingLoop } from './loop';
 import { prefixed } from './modules';
 import { stopGradient } from './stop-gradient';
 
 export const NUM_CLASSES = 10;
+
+export interface PretrainRunOptions extends Omit<RunOptions, 'configHash'> {
+  /** epochs after which to save a copy of the encoder (`checkpointEncoderDir`) */
+  saveEncoderAt?: number[];
+}
+
+/** Folder of the encoder a pretraining run saved after `epoch`. */
+export function checkpointEncoderDir(runDir: string, epoch: number): string {
+  return path.join(runDir, `encoder-epoch-${epoch}`);
+}
 
 export interface PretrainResult {
   loop: LoopResult;
@@ -85,14 +96,27 @@ export function makePretrainTask(config: PretrainConfig, data: DataContext, modu
  * serve only the kNN monitor and the optional online probe, whose cross-entropy is added to the
  * loss on stop-gradient features, so it never shapes the encoder.
  */
-export async function pretrain(config: PretrainConfig, data: DataContext, options: Omit<RunOptions, 'configHash'>): Promise<PretrainResult> {
+export async function pretrain(config: PretrainConfig, data: DataContext, options: PretrainRunOptions): Promise<PretrainResult> {
   const modules = makePretrainModules(config);
   const { encoder, head, probe } = modules;
   const task = makePretrainTask(config, data, modules);
+  const { saveEncoderAt = [], ...runOptions } = options;
+  const hash = configHash(config);
+  // Encoders part-way through pretraining, for the probe of what longer pretraining buys; an
+  // interrupted run saved the earlier ones before it stopped.
+  const hooks = saveEncoderAt.length === 0 ? options.hooks : {
+    ...options.hooks,
+    onEpochEnd: (record: EpochRecord) => {
+      if (saveEncoderAt.includes(record.epoch)) {
+        saveModule(encoder, checkpointEncoderDir(options.runDir, record.epoch), { protocol: 'simclr-pretrain', configHash: hash, epochs: record.epoch });
+      }
+      options.hooks?.onEpochEnd?.(record);
+    },
+  };
   const loop = await runTrainingLoop(
     task,
     { epochs: config.epochs, batchSize: config.batchSize, dropLast: true, optimizer: config.optimizer, earlyStopping: { patience: 0, minDelta: 0 }, seed: config.seed },
-    { ...options, configHash: configHash(config) },
+    { ...runOptions, hooks, configHash: hash },
   );
   const encoderDir = path.join(options.runDir, 'encoder');
   saveModule(encoder, encoderDir, { protocol: 'simclr-pretrain', configHash: configHash(config), epochs: loop.epochsRun });

@@ -5,7 +5,7 @@ import { supervisedAugment } from '../augment/supervised';
 import { configHash } from '../config/hash';
 import type { SupervisedConfig } from '../config/types';
 import { EpochSampler, gatherBatch } from '../data/index';
-import { convergenceEpoch } from '../eval/convergence';
+import { reachedPlateau } from '../eval/convergence';
 import { computeFeatureCache, gatherFeatures, type FeatureCache } from '../eval/feature-cache';
 import { accuracyOf } from '../eval/knn-monitor';
 import { classificationReport, type ClassificationReport } from '../eval/metrics';
@@ -21,6 +21,7 @@ import { Rng, mixSeed } from '../util/random';
 import type { DataContext } from './data-context';
 import { LoopResult, RunOptions, TrainingTask, runTrainingLoop } from './loop';
 import { prefixed } from './modules';
+import { foldStandardisation, loadProbeHead, writeProbeHead } from './probe-head';
 import { NUM_CLASSES } from './pretrain';
 
 const EVAL_BATCH = 256;
@@ -29,11 +30,32 @@ export interface SupervisedResult {
   loop: LoopResult;
   /** metrics on the test set, measured once with the weights of the selected epoch */
   test: ClassificationReport;
+  /** per test image (in `splits.test` order): 1 when predicted right; for paired bootstrap intervals */
+  testCorrect: Uint8Array;
   /** best validation accuracy */
   valAccuracy: number;
-  convergenceEpoch: number | null;
   /** labelled training images used */
   labelledCount: number;
+  /** passes over the labelled subset between two evaluations (one epoch of the training loop) */
+  passesPerRound: number;
+  /** passes over the labelled subset done (early stopping can end the run before its budget) */
+  realEpochs: number;
+  /** passes done when the kept (best-validation) weights were reached */
+  epochsToBest: number | null;
+  /** the run ended on a validation plateau (`reachedPlateau`); null with fewer than two evaluations */
+  plateau: boolean | null;
+}
+
+/** Checks the fields a supervised run reads before it starts; a UsageError (exit code 2) names the field and the fix. */
+export function validateSupervisedConfig(config: SupervisedConfig): void {
+  if (!(config.labelFraction > 0 && config.labelFraction <= 1)) {
+    throw new UsageError(`label fraction must be in (0, 1], got ${config.labelFraction}`);
+  }
+  if (!Number.isInteger(config.minSteps) || config.minSteps < 0) throw new UsageError(`minSteps must be a non-negative integer, got ${config.minSteps}`);
+  if (!Number.isInteger(config.roundImages) || config.roundImages < 0) throw new UsageError(`roundImages must be a non-negative integer, got ${config.roundImages}`);
+  if (config.classifierInit !== 'random' && !fs.existsSync(config.classifierInit)) {
+    throw new UsageError(`classifierInit ${config.classifierInit} does not exist: give 'random' or the head.json a linear probe wrote in its run folder`);
+  }
 }
 
 /** Builds the encoder of a run: random, or loaded from a saved encoder folder (checked against the configuration). */
@@ -96,9 +118,7 @@ export interface SupervisedRunOptions extends Omit<RunOptions, 'configHash'> {
  * accuracy is kept; the test set is touched once, at the end.
  */
 export async function trainSupervised(config: SupervisedConfig, data: DataContext, options: SupervisedRunOptions): Promise<SupervisedResult> {
-  if (!(config.labelFraction > 0 && config.labelFraction <= 1)) {
-    throw new UsageError(`label fraction must be in (0, 1], got ${config.labelFraction}`);
-  }
+  validateSupervisedConfig(config);
   const hash = supervisedRunHash(config, options.encoderHash);
   // A probe given its features needs no encoder; the classifier has its own random stream, so it
   // starts the same whether or not an encoder was built first.
@@ -106,6 +126,7 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
   const encoder = options.encoder ?? (cached ? null : initialEncoder(config, new Rng(mixSeed(config.seed, 0x5eed))));
   const featureDim = encoder?.featureDim ?? options.featureCache!.dim;
   const classifier = makeLinearClassifier(featureDim, NUM_CLASSES, new Rng(mixSeed(config.seed, 0xc1a551f)));
+  if (config.classifierInit !== 'random') loadProbeHead(config.classifierInit, classifier);
   const { train } = data.dataset;
   const labelled = data.splits.labelled(config.labelFraction, config.seed);
   const validation = data.splits.validation;
@@ -127,7 +148,7 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
       trainable: prefixed({ classifier }, 'trainable'),
       saved: prefixed({ classifier }, 'both'),
       // rows here are positions in the labelled features, one pass per epoch
-      epochRows: supervisedEpochRows(Int32Array.from(labelled.keys()), 0, config.seed),
+      epochRows: supervisedEpochRows(Int32Array.from(labelled.keys()), 1, config.seed),
       batchLoss: (rows) => {
         const x = tf.tensor2d(gatherFeatures(trainFeatures, dim, rows), [rows.length, dim]);
         const y = tf.tensor1d(Int32Array.from(rows, (r) => trainLabels[r]), 'int32');
@@ -138,29 +159,41 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
         return { metrics: { valAccuracy: accuracy }, selection: accuracy };
       },
     };
-    predictTest = () => predictFeatures(classifier, standardize(gatherFeatures(cache.test, dim, data.splits.test)), dim, EVAL_BATCH);
+    predictTest = () => {
+      // the classifier holds the best-validation weights here: save them for LP-FT
+      writeProbeHead(path.join(options.runDir, 'head.json'), foldStandardisation(classifier, standardize.mean, standardize.scale));
+      return predictFeatures(classifier, standardize(gatherFeatures(cache.test, dim, data.splits.test)), dim, EVAL_BATCH);
+    };
   } else {
     task = makeImageClassifierTask(config, data, encoder!, classifier, labelled);
     predictTest = () => predictImages(encoder!, classifier, data.dataset.test, data.splits.test, EVAL_BATCH);
   }
 
-  const imagesPerEpoch = config.freeze || config.imagesPerEpoch <= 0 ? labelled.length : config.imagesPerEpoch;
-  const stepsPerEpoch = Math.max(1, Math.ceil(imagesPerEpoch / config.batchSize));
-  const epochs = Math.max(config.epochs, Math.ceil(config.minSteps / stepsPerEpoch));
+  // Real epochs: passes over the labelled subset, more of them for a small subset (the step floor),
+  // grouped into rounds of at least `roundImages` between evaluations (a linear probe: one pass).
+  const stepsPerPass = Math.max(1, Math.ceil(labelled.length / config.batchSize));
+  const passes = Math.max(config.epochs, Math.ceil(config.minSteps / stepsPerPass));
+  const passesPerRound = passesPerRoundFor(config, labelled.length);
+  const rounds = Math.ceil(passes / passesPerRound);
   const loop = await runTrainingLoop(
     task,
-    { epochs, batchSize: config.batchSize, dropLast: false, optimizer: config.optimizer, earlyStopping: config.earlyStopping, seed: config.seed },
+    { epochs: rounds, batchSize: config.batchSize, dropLast: false, optimizer: config.optimizer, earlyStopping: config.earlyStopping, seed: config.seed },
     { runDir: options.runDir, resume: options.resume, hooks: options.hooks, stop: options.stop, configHash: hash },
   );
   const testLabels = Int32Array.from(data.splits.test, (r) => data.dataset.test.labels[r]);
-  const test = classificationReport(testLabels, predictTest(), NUM_CLASSES);
-  const valCurve = loop.history.epochs.map((e) => e.valAccuracy ?? 0);
+  const predicted = predictTest();
+  const test = classificationReport(testLabels, predicted, NUM_CLASSES);
+  const valCurve = loop.history.epochs.map((e) => e.valAccuracy ?? NaN);
   const result: SupervisedResult = {
     loop,
     test,
+    testCorrect: Uint8Array.from(testLabels, (label, i) => (predicted[i] === label ? 1 : 0)),
     valAccuracy: loop.bestSelection ?? 0,
-    convergenceEpoch: convergenceEpoch(valCurve),
     labelledCount: labelled.length,
+    passesPerRound,
+    realEpochs: loop.epochsRun * passesPerRound,
+    epochsToBest: loop.selectedEpoch === null ? null : loop.selectedEpoch * passesPerRound,
+    plateau: reachedPlateau(valCurve),
   };
   writeJsonAtomic(path.join(options.runDir, 'result.json'), { configHash: hash, ...summarise(result) });
   disposeAll(options.encoder || !encoder ? [classifier] : [encoder, classifier]);
@@ -168,8 +201,8 @@ export async function trainSupervised(config: SupervisedConfig, data: DataContex
 }
 
 function summarise(result: SupervisedResult): Record<string, unknown> {
-  const { loop, ...rest } = result;
-  return { ...rest, selectedEpoch: loop.selectedEpoch, epochsRun: loop.epochsRun, wallSeconds: loop.wallSeconds, imagesPerSecond: loop.imagesPerSecond, stoppedEarly: loop.stoppedEarly };
+  const { loop, testCorrect: _correct, ...rest } = result;
+  return { ...rest, selectedEpoch: loop.selectedEpoch, epochsRun: loop.epochsRun, steps: loop.steps, imagesSeen: loop.imagesSeen, wallSeconds: loop.wallSeconds, imagesPerSecond: loop.imagesPerSecond, stoppedEarly: loop.stoppedEarly };
 }
 
 /**
@@ -181,7 +214,7 @@ export function makeImageClassifierTask(config: SupervisedConfig, data: DataCont
   const validation = data.splits.validation;
   const validationLabels = Int32Array.from(validation, (r) => train.labels[r]);
   const modules = { encoder, classifier };
-  const epochRows = supervisedEpochRows(labelled, config.imagesPerEpoch, config.seed);
+  const epochRows = supervisedEpochRows(labelled, passesPerRoundFor(config, labelled.length), config.seed);
   return {
     trainable: prefixed(modules, 'trainable'),
     saved: prefixed(modules, 'both'),
@@ -198,32 +231,31 @@ export function makeImageClassifierTask(config: SupervisedConfig, data: DataCont
   };
 }
 
+/** Passes over a labelled subset of `count` images per evaluation round: whole passes holding at least `roundImages` images (a probe: 1). */
+export function passesPerRoundFor(config: Pick<SupervisedConfig, 'freeze' | 'roundImages'>, count: number): number {
+  return config.freeze || config.roundImages <= 0 ? 1 : Math.max(1, Math.ceil(config.roundImages / Math.max(1, count)));
+}
+
 /**
- * The rows of each epoch of a supervised run. With `imagesPerEpoch` = 0 an epoch is one pass over
- * the labelled set. Otherwise every epoch has exactly `imagesPerEpoch` images: a fresh random subset
- * when the labelled set is larger, several reshuffled passes when it is smaller. So at every label
- * budget an epoch is the same number of steps, and convergence epochs compare across budgets.
+ * The rows of each round (an epoch of the training loop) of a supervised run: `passesPerRound`
+ * reshuffled passes over the labelled set, back to back. Every image is seen once per pass, so a
+ * run's real epochs are rounds x passesPerRound whatever the label budget.
  */
-export function supervisedEpochRows(labelled: Int32Array, imagesPerEpoch: number, seed: number): (epoch: number) => Int32Array {
-  if (imagesPerEpoch <= 0 || imagesPerEpoch === labelled.length) {
-    const sampler = new EpochSampler(labelled, { mode: 'all', fraction: 1 }, seed);
-    return (epoch) => sampler.indicesForEpoch(epoch);
-  }
-  if (imagesPerEpoch < labelled.length) {
-    const sampler = new EpochSampler(labelled, { mode: 'fresh-subset', fraction: imagesPerEpoch / labelled.length }, seed);
-    return (epoch) => sampler.indicesForEpoch(epoch);
-  }
+export function supervisedEpochRows(labelled: Int32Array, passesPerRound: number, seed: number): (epoch: number) => Int32Array {
   const sampler = new EpochSampler(labelled, { mode: 'all', fraction: 1 }, seed);
-  const passes = Math.ceil(imagesPerEpoch / labelled.length);
+  if (passesPerRound <= 1) return (epoch) => sampler.indicesForEpoch(epoch);
   return (epoch) => {
-    const rows = new Int32Array(passes * labelled.length);
-    for (let pass = 0; pass < passes; pass++) rows.set(sampler.indicesForEpoch(epoch * passes + pass), pass * labelled.length);
-    return rows.subarray(0, imagesPerEpoch);
+    const rows = new Int32Array(passesPerRound * labelled.length);
+    for (let pass = 0; pass < passesPerRound; pass++) rows.set(sampler.indicesForEpoch((epoch - 1) * passesPerRound + pass + 1), pass * labelled.length);
+    return rows;
   };
 }
 
+/** (x - mean) * scale per dimension, in place; `mean` and `scale` let a probe fold it into its classifier. */
+export type Standardizer = ((features: Float32Array) => Float32Array) & { mean: Float64Array; scale: Float64Array };
+
 /** Per-dimension (x - mean) / std with statistics of `reference` [n, dim]; returns a function that standardises in place. */
-export function standardizer(reference: Float32Array, dim: number): (features: Float32Array) => Float32Array {
+export function standardizer(reference: Float32Array, dim: number): Standardizer {
   const n = reference.length / dim;
   const mean = new Float64Array(dim);
   const sq = new Float64Array(dim);
@@ -239,10 +271,11 @@ export function standardizer(reference: Float32Array, dim: number): (features: F
     mean[j] /= Math.max(1, n);
     scale[j] = 1 / Math.sqrt(Math.max(sq[j] / Math.max(1, n) - mean[j] * mean[j], 0) + 1e-6);
   }
-  return (features) => {
+  const apply = (features: Float32Array): Float32Array => {
     for (let i = 0; i < features.length; i++) features[i] = (features[i] - mean[i % dim]) * scale[i % dim];
     return features;
   };
+  return Object.assign(apply, { mean, scale });
 }
 
 function disposeAll(modules: Module[]): void {

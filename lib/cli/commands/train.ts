@@ -4,7 +4,7 @@ import { getPreset } from '../../config/presets';
 import type { SupervisedConfig } from '../../config/types';
 import { installStopHandler, prepareContext } from '../../experiments/context';
 import { progressHooks } from '../../train/progress';
-import { assertSavedEncoder, trainSupervised } from '../../train/supervised';
+import { assertSavedEncoder, trainSupervised, validateSupervisedConfig } from '../../train/supervised';
 import { UsageError } from '../../util/errors';
 import {
   CommonOptions, addCommonOptions, applyOverrides, parseBackend, parseLabelFraction, parsePositiveInt, parsePositiveNumber,
@@ -35,7 +35,9 @@ export function resolveSupervisedConfig(options: SupervisedOptions, base: Superv
   if (options.epochs !== undefined) config = { ...config, epochs: parsePositiveInt(options.epochs, '--epochs'), minSteps: 0 };
   if (options.batchSize !== undefined) config = { ...config, batchSize: parsePositiveInt(options.batchSize, '--batch-size') };
   if (options.lr !== undefined) config = { ...config, optimizer: { ...config.optimizer, learningRate: parsePositiveNumber(options.lr, '--lr') } };
-  return applyOverrides(config, options.set);
+  config = applyOverrides(config, options.set);
+  validateSupervisedConfig(config);
+  return config;
 }
 
 export async function runSupervisedCommand(options: SupervisedOptions, base: SupervisedBase, label: string): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Method, RunRecord } from '../../experiments/records';
 import type { Axis, BarTrace, Figure, HeatmapTrace, ScatterTrace } from '../plotly-types';
 import { groupRecords, labelPercents, summarise, type Summary } from '../stats';
-import { METHOD_STYLES, orderMethods } from '../style';
+import { METHOD_STYLES, orderMethods, paletteColor } from '../style';
 
 /** Summary of `value` over seeds for each label % of one method (records with null left out). */
 export function summariseByLabelPct(
@@ -65,30 +65,96 @@ export function accuracyVsLabelsFigure(records: RunRecord[]): Figure {
   };
 }
 
-/** Epochs until validation accuracy first reached 99% of its best, per method and label %. */
-export function convergenceFigure(records: RunRecord[]): Figure {
-  const withEpochs = records.filter((r) => r.convergenceEpoch !== null);
-  const pcts = labelPercents(withEpochs);
-  const all: Summary[] = [];
-  const data: BarTrace[] = orderMethods(withEpochs.map((r) => r.method)).map((method) => {
-    const byPct = summariseByLabelPct(withEpochs, method, (r) => r.convergenceEpoch);
-    const present = pcts.filter((p) => byPct.has(p));
-    const summaries = present.map((p) => byPct.get(p) as Summary);
-    all.push(...summaries);
+/** One validation curve of the convergence figure: a run's best-so-far points against steps. */
+export interface ConvergenceCurve {
+  method: Method;
+  labelPct: number;
+  seed: number;
+  points: Array<{ steps: number; seconds: number; valAccuracy: number }>;
+}
+
+/**
+ * Validation accuracy against optimizer steps (log scale), one line per method and label budget
+ * (the first seed), with the convergence target of each budget as a dotted line: steps mean the
+ * same for every method, where epochs of different-sized labelled sets do not.
+ */
+export function convergenceFigure(curves: ConvergenceCurve[], targets: Map<number, number>): Figure {
+  const pcts = [...new Set(curves.map((c) => c.labelPct))].sort((a, b) => b - a);
+  const dashes = ['solid', 'dash', 'dot', 'dashdot'];
+  const data: ScatterTrace[] = curves.map((c) => ({
+    type: 'scatter', mode: 'lines+markers', name: `${METHOD_STYLES[c.method].label}, ${c.labelPct}%`,
+    x: c.points.map((p) => p.steps), y: c.points.map((p) => 100 * p.valAccuracy),
+    line: { color: METHOD_STYLES[c.method].color, width: 2, dash: dashes[pcts.indexOf(c.labelPct) % dashes.length] }, marker: { size: 4 },
+    hovertemplate: `${METHOD_STYLES[c.method].label}, ${c.labelPct}% labels, seed ${c.seed}<br>step %{x}: %{y:.1f}%<extra></extra>`,
+  }));
+  const maxSteps = Math.max(1, ...curves.flatMap((c) => c.points.map((p) => p.steps)));
+  for (const pct of pcts) {
+    const target = targets.get(pct);
+    if (target === undefined) continue;
+    data.push({
+      type: 'scatter', mode: 'lines', name: `target at ${pct}%`, x: [1, maxSteps], y: [100 * target, 100 * target],
+      line: { color: '#444444', width: 1, dash: dashes[pcts.indexOf(pct) % dashes.length] }, hovertemplate: `target at ${pct}% labels: %{y:.1f}%<extra></extra>`,
+    });
+  }
+  return {
+    data,
+    layout: {
+      title: { text: 'Validation accuracy vs optimizer steps (first seed; flat lines: targets)' },
+      width: 1000, height: 600,
+      xaxis: { title: { text: 'optimizer steps' }, type: 'log' },
+      yaxis: { title: { text: 'validation accuracy (%)' } },
+    },
+  };
+}
+
+/** Test accuracy against wall seconds per run (log scale): one marker per method and label budget, mean over seeds. */
+export function accuracyVsWallTimeFigure(records: RunRecord[]): Figure {
+  const data: ScatterTrace[] = orderMethods(records.map((r) => r.method)).map((method) => {
+    const groups = groupRecords(records.filter((r) => r.method === method));
+    const points = groups.map((g) => ({
+      pct: g.labelPct,
+      seconds: summarise(g.records.map((r) => r.wallSeconds)).mean,
+      accuracy: summarise(g.records.map((r) => r.testAccuracy)),
+    }));
     return {
-      type: 'bar', name: METHOD_STYLES[method].label, x: present.map((p) => `${p}%`),
-      y: summaries.map((s) => s.mean), error_y: errorBars(summaries.map((s) => s.std)),
-      marker: { color: METHOD_STYLES[method].color },
-      hovertemplate: '%{x} labels: %{y:.1f} ± %{error_y.array:.1f} epochs<extra></extra>',
+      type: 'scatter', mode: 'markers+text', name: METHOD_STYLES[method].label,
+      x: points.map((p) => Math.max(p.seconds, 0.01)), y: points.map((p) => 100 * p.accuracy.mean),
+      error_y: errorBars(points.map((p) => 100 * p.accuracy.std)),
+      text: points.map((p) => `${p.pct}%`), textposition: 'top center',
+      marker: { color: METHOD_STYLES[method].color, size: 9 },
+      hovertemplate: `${METHOD_STYLES[method].label}, %{text} labels<br>%{x:.1f} s per run: %{y:.1f}%<extra></extra>`,
     };
   });
   return {
     data,
     layout: {
-      title: { text: `Epochs to reach 99% of the best validation accuracy (mean ± std, ${seedsNote(all)})` },
-      width: 900, height: 500, barmode: 'group',
-      xaxis: { title: { text: 'labelled training images (%)' }, type: 'category' },
-      yaxis: { title: { text: 'epochs' } },
+      title: { text: 'Test accuracy against wall time per run (mean ± std over seeds; pretraining time not included)' },
+      width: 1000, height: 600,
+      xaxis: { title: { text: 'wall seconds per run' }, type: 'log' },
+      yaxis: { title: { text: 'test accuracy (%)' } },
+    },
+  };
+}
+
+/** Linear-probe test accuracy of the encoder saved part-way through pretraining, one line per label budget. */
+export function checkpointFigure(points: Array<{ epoch: number; labelPct: number; accuracy: number }>, publishedNote: string): Figure {
+  const pcts = [...new Set(points.map((p) => p.labelPct))].sort((a, b) => b - a);
+  const data: ScatterTrace[] = pcts.map((pct, i) => {
+    const line = points.filter((p) => p.labelPct === pct).sort((a, b) => a.epoch - b.epoch);
+    return {
+      type: 'scatter', mode: 'lines+markers', name: `${pct}% labels`,
+      x: line.map((p) => p.epoch), y: line.map((p) => 100 * p.accuracy),
+      line: { color: paletteColor(i), width: 2 }, marker: { size: 8 },
+      hovertemplate: `${pct}% labels, epoch %{x}: %{y:.1f}%<extra></extra>`,
+    };
+  });
+  return {
+    data,
+    layout: {
+      title: { text: `Linear probe of the encoder part-way through pretraining (${publishedNote})` },
+      width: 900, height: 500,
+      xaxis: { title: { text: 'pretraining epochs' } },
+      yaxis: { title: { text: 'test accuracy (%)' } },
     },
   };
 }
