@@ -53,7 +53,7 @@ export interface ReportOutput {
   figures: Array<WrittenFigure & { name: string; title: string }>;
   /** CSV files written next to the records */
   tables: string[];
-  /** the README section */
+  /** the full results section, as written (links relative to the document that holds it) */
   markdown: string;
 }
 
@@ -295,45 +295,44 @@ export async function buildReport(options: ReportOptions): Promise<ReportOutput>
   }
 
   const studyMeta = readStudyMeta(inputs.resultsDir);
-  /** The section's facts, with every path relative to `document`, where the links will sit. */
+  // Computed once for every document: encoderSize builds each encoder to count its parameters.
+  const facts = {
+    ...context,
+    pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
+    studySeconds: studyMeta && studyMeta.complete !== false ? studyMeta.wallSeconds : undefined,
+    studyTables,
+    encoderSizes: presetConfig ? { resnet: encoderSize(presetConfig.scratch.encoder), basicCnn: encoderSize(presetConfig.basicCnn.encoder) } : {},
+  };
+  /** A link to `file` from `document`, where the link will sit (from the working folder without one). */
+  const linkFrom = (document: string | null) => (file: string): string =>
+    path.relative(document ? path.dirname(path.resolve(document)) : process.cwd(), path.resolve(file)).split(path.sep).join('/');
+  /** The section's facts, with every path relative to `document`. */
   const metaFor = (document: string | null): ResultsMeta => {
-    const documentDir = document ? path.dirname(path.resolve(document)) : process.cwd();
-    const link = (file: string): string => path.relative(documentDir, path.resolve(file)).split(path.sep).join('/');
+    const link = linkFrom(document);
     return {
-      ...context,
+      ...facts,
       recordsFile: link(path.join(inputs.resultsDir, 'records.json')),
       figures: figures.map((f): FigureLink => ({ name: f.name, title: f.title, html: link(f.html), png: f.png ? link(f.png) : null })),
-      pretrainSeconds: inputs.pretraining.length > 0 ? inputs.pretraining.reduce((s, p) => s + p.wallSeconds, 0) : undefined,
-      studySeconds: studyMeta && studyMeta.complete !== false ? studyMeta.wallSeconds : undefined,
-      studyTables,
-      encoderSizes: presetConfig ? { resnet: encoderSize(presetConfig.scratch.encoder), basicCnn: encoderSize(presetConfig.basicCnn.encoder) } : {},
     };
   };
-  const markdown = renderResultsSection(records, metaFor(options.resultsDoc ?? options.readme));
   const perPreset = `results-${options.preset}`;
   const has = (text: string, section: string): boolean => text.includes(sectionMarkers(section)[0]);
-  // The full section goes to the README where it carries results markers of its own (a README of
-  // one's own, the tests), else to the results document.
   const readmeText = options.readme ? fs.readFileSync(options.readme, 'utf8') : '';
+  // The full section goes to the README where it carries results markers of its own (a README of
+  // one's own, the tests), else to the results document; there it must carry the preset's markers
+  // (a missing pair is an error naming the fix). A README without a per-preset pair takes the plain
+  // `results` markers.
   const readmeTakesFull = [perPreset, 'results'].some((section) => has(readmeText, section));
-  let fullSectionDoc: string | null = null;
-  if (options.resultsDoc && !readmeTakesFull) {
-    // the results document must carry the preset's markers: a missing pair is an error naming the fix
-    updateReadme(options.resultsDoc, renderResultsSection(records, metaFor(options.resultsDoc)), perPreset);
-    fullSectionDoc = options.resultsDoc;
-  }
+  const fullInReadme = !options.resultsDoc || readmeTakesFull;
+  const fullSectionDoc = fullInReadme ? options.readme : options.resultsDoc ?? null;
+  const markdown = renderResultsSection(records, metaFor(fullSectionDoc));
+  if (fullSectionDoc) updateReadme(fullSectionDoc, markdown, fullInReadme && !has(readmeText, perPreset) ? 'results' : perPreset);
   if (options.readme) {
-    const readmeMeta = metaFor(options.readme);
-    if (fullSectionDoc === null) {
-      // A README can hold one results section per preset (`results-<preset>` markers); without them
-      // the plain `results` markers take the section.
-      updateReadme(options.readme, renderResultsSection(records, readmeMeta), has(readmeText, perPreset) ? perPreset : 'results');
-    }
     // The headline and the presets table are optional: only READMEs that carry their markers get them.
     const headline = `headline-${options.preset}`;
     if (has(readmeText, headline)) {
-      const fullLink = fullSectionDoc === null ? null : `${path.relative(path.dirname(path.resolve(options.readme)), path.resolve(fullSectionDoc)).split(path.sep).join('/')}#results-preset-${options.preset}`;
-      updateReadme(options.readme, renderHeadlineSection(records, readmeMeta, fullLink), headline);
+      const fullLink = fullInReadme || !fullSectionDoc ? null : `${linkFrom(options.readme)(fullSectionDoc)}#results-preset-${options.preset}`;
+      updateReadme(options.readme, renderHeadlineSection(records, metaFor(options.readme), fullLink), headline);
     }
     if (has(readmeText, 'presets')) {
       updateReadme(options.readme, renderPresetsSection(options.resultsRoot), 'presets');

@@ -98,15 +98,16 @@ export function renderResultsSection(records: RunRecord[], meta: ResultsMeta): s
     toMarkdown(comparisonTable(records, meta)),
   ];
   if (meta.figures.length > 0) {
-    lines.push('#### Figures', '');
-    for (const fig of meta.figures) {
-      lines.push(fig.png
-        ? `**${fig.title}** ([interactive](${fig.html}))\n\n![${fig.title}](${fig.png})\n`
-        : `- [${fig.title}](${fig.html}) (interactive HTML)`);
-    }
-    lines.push('');
+    lines.push('#### Figures', '', ...meta.figures.map(figureMarkdown), '');
   }
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}
+
+/** A figure as Markdown: its title, a link to the interactive HTML and the PNG (a plain link without one). */
+function figureMarkdown(fig: FigureLink): string {
+  return fig.png
+    ? `**${fig.title}** ([interactive](${fig.html}))\n\n![${fig.title}](${fig.png})\n`
+    : `- [${fig.title}](${fig.html}) (interactive HTML)`;
 }
 
 /** The figures a reader sees first, in this order: what the study's question is about. */
@@ -133,7 +134,7 @@ export function renderHeadlineSection(records: RunRecord[], meta: ResultsMeta, f
     '',
   ];
   const figures = HEADLINE_FIGURES.flatMap((name) => meta.figures.filter((f) => f.name === name && f.png !== null));
-  for (const fig of figures) lines.push(`**${fig.title}** ([interactive](${fig.html}))\n\n![${fig.title}](${fig.png})\n`);
+  lines.push(...figures.map(figureMarkdown));
   return lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }
 
