@@ -11,6 +11,7 @@ import {
   installWasmTrainingKernels, uninstallWasmTrainingKernels, wasmTrainingKernelNames,
 } from '../lib/backend/wasm-gradients';
 import { Rng } from '../lib/util/random';
+import { assertCloseToCpu } from './helpers/close';
 
 /** max |wasm − cpu| allowed, as a fraction of max |cpu| */
 const TOLERANCE = 1e-4;
@@ -56,17 +57,6 @@ async function valueOnly(backend: string, f: (...xs: tf.Tensor[]) => tf.Scalar, 
   return [array];
 }
 
-function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  }
-  assert.ok(scale > 0, `${what}: the cpu result is all zeros, the test checks nothing`);
-  assert.ok(worst <= TOLERANCE * scale, `${what}: max |wasm - cpu| = ${worst} > ${TOLERANCE} x ${scale}`);
-}
 
 /** Runs f on cpu and wasm with the same inputs and compares the value and every gradient. */
 async function compareWithCpu(
@@ -78,7 +68,7 @@ async function compareWithCpu(
   const run = withGradients ? valueAndGrads : valueOnly;
   const expected = await run('cpu', f, inputs);
   const actual = await run('wasm', f, inputs);
-  expected.forEach((e, i) => assertClose(actual[i], e, `${what}, ${i === 0 ? 'value' : `gradient ${i - 1}`}`));
+  expected.forEach((e, i) => assertCloseToCpu(actual[i], e, TOLERANCE, `${what}, ${i === 0 ? 'value' : `gradient ${i - 1}`}`, { backend: 'wasm' }));
 }
 
 /** A loss whose gradient differs per element: sum(y · r) for a fixed pseudo-random r. */

@@ -17,8 +17,12 @@ import { makeEncoder } from '../lib/models/make-encoder';
 import { makeOptimizer } from '../lib/optim/optimizer';
 import type { TrainingTask } from '../lib/train/loop';
 import { Rng } from '../lib/util/random';
+import { assertCloseToCpu } from './helpers/close';
 import { toyContext } from './helpers/toy-data';
 import { webgpuSkipReason } from './helpers/webgpu';
+
+/** webgpu against the cpu backend, as before: a reference of all zeros (or below 1e-6) compares against 1e-6 */
+const WEBGPU = { backend: 'webgpu', zeroScaleFloor: 1e-6 };
 
 /**
  * max |webgpu − cpu| allowed, as a fraction of max |cpu| of each compared array. On lavapipe the
@@ -126,7 +130,7 @@ describe('webgpu on an adapter', () => {
     };
     const expected = await run('cpu');
     const actual = await run('webgpu');
-    expected.forEach((e, i) => assertClose(actual[i], e, GRADIENT_TOLERANCE, i === 0 ? 'features' : `gradient ${i}`));
+    expected.forEach((e, i) => assertCloseToCpu(actual[i], e, GRADIENT_TOLERANCE, i === 0 ? 'features' : `gradient ${i}`, WEBGPU));
   });
 
   for (const step of ['simclr', 'supervised'] as const) {
@@ -134,8 +138,8 @@ describe('webgpu on an adapter', () => {
       if (skip) return t.skip(skip);
       const expected = await oneStep('cpu', step);
       const actual = await oneStep('webgpu', step);
-      assertClose(Float32Array.of(actual.loss), Float32Array.of(expected.loss), STEP_TOLERANCE, 'loss');
-      for (const [name, values] of expected.weights) assertClose(actual.weights.get(name) ?? new Float32Array(), values, STEP_TOLERANCE, name);
+      assertCloseToCpu(Float32Array.of(actual.loss), Float32Array.of(expected.loss), STEP_TOLERANCE, 'loss', WEBGPU);
+      for (const [name, values] of expected.weights) assertCloseToCpu(actual.weights.get(name) ?? new Float32Array(), values, STEP_TOLERANCE, name, WEBGPU);
     });
   }
 
@@ -210,13 +214,3 @@ async function oneStep(backend: 'cpu' | 'webgpu', step: 'simclr' | 'supervised')
   }
 }
 
-function assertClose(actual: Float32Array, expected: Float32Array, tolerance: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: lengths differ`);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  }
-  assert.ok(worst <= tolerance * Math.max(scale, 1e-6), `${what}: max |webgpu - cpu| ${worst.toExponential(2)} > ${tolerance} x max |cpu| ${scale.toExponential(2)}`);
-}
