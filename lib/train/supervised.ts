@@ -14,7 +14,7 @@ import { softmaxCrossEntropy } from '../losses/cross-entropy';
 import { makeLinearClassifier } from '../models/heads';
 import { makeEncoder } from '../models/make-encoder';
 import type { Encoder, Module } from '../models/types';
-import { loadModuleWeights, readWeightsManifest } from '../models/weights-io';
+import { loadModuleWeights, readWeightsManifest, type WeightsManifest } from '../models/weights-io';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { UsageError } from '../util/errors';
 import { Rng, mixSeed } from '../util/random';
@@ -67,15 +67,15 @@ export function initialEncoder(config: SupervisedConfig, rng: Rng): Encoder {
 }
 
 /**
- * Checks that `dir` holds a saved encoder (the folder and a readable manifest) and throws a
- * UsageError naming the problem when it does not; commands call it before they load any data.
+ * The manifest of the saved encoder in `dir`; a UsageError names the problem when the folder is
+ * missing or holds no readable manifest. Commands call it before they load any data.
  */
-export function assertSavedEncoder(dir: string): void {
+export function assertSavedEncoder(dir: string): WeightsManifest {
   if (!fs.existsSync(dir)) {
     throw new UsageError(`encoder folder ${dir} does not exist; pass --init scratch or the encoder/ folder of a pretraining run`);
   }
   try {
-    readWeightsManifest(dir);
+    return readWeightsManifest(dir);
   } catch (error) {
     // an argument that names no saved encoder is a usage error (exit 2), like a missing folder
     throw new UsageError(`${error instanceof Error ? error.message : String(error)}; pass the encoder/ folder of a pretraining run`);
@@ -95,8 +95,7 @@ export function supervisedRunHash(config: SupervisedConfig, encoderHash?: string
 
 /** The pretraining configuration hash a saved encoder records, or its tensor layout when it records none. */
 function savedEncoderHash(dir: string): string {
-  assertSavedEncoder(dir);
-  const manifest = readWeightsManifest(dir);
+  const manifest = assertSavedEncoder(dir);
   const saved = manifest.extra?.configHash;
   return typeof saved === 'string' ? saved : configHash(manifest.tensors);
 }

@@ -46,8 +46,7 @@ export async function runSupervisedCommand(options: SupervisedOptions, base: Sup
   const runDir = options.out ?? path.join('runs', options.preset, `${label}-${pct}pct-seed${config.seed}`);
   // arguments first: a wrong encoder folder is a usage error whether or not the data is there
   if (config.init !== 'scratch') assertSavedEncoder(config.init);
-  const parsedBackend = parseBackend(options.backend);
-  const context = await prepareContext(config.data, parsedBackend);
+  const context = await prepareContext(config.data, parseBackend(options.backend));
   const stop = installStopHandler();
   try {
     const result = await trainSupervised(config, context.data, { runDir, resume: options.resume, hooks: progressHooks(label), stop });
